@@ -1,0 +1,27 @@
+"""API keys come from the environment only; this module says which variable and reads it."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_KEY_ENV: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+class MissingApiKey(ValueError):
+    """A provider that needs a key has none in its environment variable."""
+
+
+def key_env_name(provider: str, api_key_env: str | None = None) -> str | None:
+    """The variable holding the key for ``provider``; None when the provider needs no key."""
+    return api_key_env or DEFAULT_KEY_ENV.get(provider)
+
+
+def resolve_api_key(provider: str, api_key_env: str | None = None) -> str | None:
+    """The key's value, or MissingApiKey naming the variable (never the value)."""
+    name = key_env_name(provider, api_key_env)
+    if name is None:
+        return None
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise MissingApiKey(f"provider {provider!r} needs an API key: set the environment variable {name}")
+    return value

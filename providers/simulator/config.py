@@ -1,0 +1,78 @@
+"""How a simulated model behaves: its policy, latency and injected faults.
+
+Field names are those of sweep.yaml's simulated models (``latency_ms``, ``faults``), so the sweep
+config reuses these models as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat
+
+Probability = Field(0.0, ge=0.0, le=1.0)
+PolicyName = Literal["oracle", "noisy", "single-call", "random"]
+POLICY_NAMES: tuple[str, ...] = ("oracle", "noisy", "single-call", "random")
+
+
+class LatencyConfig(BaseModel):
+    """Server-side delay per request, in milliseconds: ``mean`` ± uniform ``jitter``, and with
+    probability ``tail_p`` an extra ``tail`` (a slow tail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mean: NonNegativeFloat = 0.0
+    jitter: NonNegativeFloat = 0.0
+    tail_p: float = Probability
+    tail: NonNegativeFloat = 0.0
+
+
+class Outage(BaseModel):
+    """Every request answers ``status`` from ``start_s`` to ``start_s + duration_s`` after server start."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_s: NonNegativeFloat
+    duration_s: PositiveFloat
+    status: int = Field(503, ge=400, le=599)
+
+
+class FaultConfig(BaseModel):
+    """Per-request fault probabilities (drawn from the model's seeded generator, in arrival order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    http_5xx: float = Probability
+    http_429: float = Probability
+    hang: float = Probability
+    reset: float = Probability
+    refusal: float = Probability
+    malformed: float = Probability
+    retry_after_s: NonNegativeFloat = 1.0
+    hang_s: PositiveFloat = 600.0
+    outages: list[Outage] = Field(default_factory=list)
+
+
+class NoiseConfig(BaseModel):
+    """Skill knobs of the ``noisy`` policy: per-turn probabilities of each kind of mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wrong_tool: float = Field(0.05, ge=0.0, le=1.0)
+    wrong_argument: float = Field(0.05, ge=0.0, le=1.0)
+    stop_early: float = Field(0.03, ge=0.0, le=1.0)
+    repeat: float = Field(0.03, ge=0.0, le=1.0)
+    skip_answer: float = Field(0.02, ge=0.0, le=1.0)
+    ignore_tool_output: float = Field(0.05, ge=0.0, le=1.0)
+
+
+class ModelProfile(BaseModel):
+    """A simulated model: an agent policy plus its latency and faults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: PolicyName = "oracle"
+    latency_ms: LatencyConfig = Field(default_factory=LatencyConfig)
+    faults: FaultConfig = Field(default_factory=FaultConfig)
+    noise: NoiseConfig = Field(default_factory=NoiseConfig)
+    seed: int = 0

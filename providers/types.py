@@ -1,0 +1,119 @@
+"""The provider-neutral request, reply and attempt record.
+
+Everything a provider adapter, the simulator's wire code, the gate and the orchestrator exchange.
+This module is a leaf: it imports nothing else of ``providers``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Role = Literal["system", "user", "assistant", "tool"]
+BreakerState = Literal["closed", "open", "half_open"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool offered to the model: name, description and a JSON-schema object for its parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call made by the model.
+
+    ``arguments`` is the parsed JSON object; ``raw_arguments`` the text the model sent. When the
+    text did not parse, ``arguments`` is empty and ``error`` says why (fed back to the model).
+    """
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str = ""
+    error: str | None = None
+
+    @property
+    def arguments_json(self) -> str:
+        return self.raw_arguments if self.error else json.dumps(self.arguments, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One conversation turn.
+
+    - ``system`` / ``user``: ``content`` only.
+    - ``assistant``: ``content`` (may be empty) and any ``tool_calls``.
+    - ``tool``: the result of one call: ``tool_call_id``, ``name`` (the tool) and ``content``.
+    """
+
+    role: Role
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """One model call. ``extra_body`` is merged into the JSON body (the simulator reads ``script``)."""
+
+    model: str
+    messages: tuple[Message, ...]
+    tools: tuple[ToolSpec, ...] = ()
+    temperature: float | None = None
+    seed: int | None = None
+    max_tokens: int = 1024
+    timeout_s: float = 60.0
+    extra_body: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A model's reply to one request."""
+
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str = "stop"
+    refusal: bool = False
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_s: float = 0.0
+
+    def as_message(self) -> Message:
+        return Message(role="assistant", content=self.text, tool_calls=self.tool_calls)
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One HTTP attempt as the gate saw it: the provider half of a ``calls`` row.
+
+    The orchestrator adds ``run``, ``episode_id`` and ``step``.
+    """
+
+    provider: str
+    model_id: str
+    attempt: int  # 1-based within one logical call
+    outcome: str  # providers.errors.Outcome
+    http_status: int | None
+    retry_after_s: float | None
+    latency_s: float
+    breaker_state: BreakerState
+    input_tokens: int
+    output_tokens: int
+    started_at: float  # unix seconds
+    error_message: str | None = None
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One endpoint of one provider. ``complete`` makes exactly one HTTP attempt (SDK retries off)
+    and raises a ``providers.errors.ProviderError`` on failure."""
+
+    async def complete(self, request: CompletionRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...
