@@ -1,0 +1,1 @@
+"""Multiverse Math: arithmetic with altered semantics, solved by composing tools."""

@@ -1,0 +1,1 @@
+"""Relational Data: questions over users, locations and foods, answered through query tools."""
