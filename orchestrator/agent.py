@@ -1,0 +1,161 @@
+"""The agent loop: one episode of one model on one example.
+
+Fresh environment → instruction + question → model call through the provider gate → execute the
+tool calls → feed results back → until the model answers without a tool call or ``max_steps``
+model turns pass → score. Provider trouble ends the episode with a status; it never raises.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.errors import MalformedToolCall, ProviderError, Refusal
+from providers.types import AttemptRecord, Completion, CompletionRequest, Message, ToolCall, ToolSpec
+
+from orchestrator.records import CallRow, EpisodeRow, ToolCallRow
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """How this episode calls its model: the gate, the provider, and the request defaults."""
+
+    model_id: str
+    provider_name: str
+    model: str  # the provider's model string, as recorded
+    request_model: str  # what the request names (the simulator is asked by model id)
+    complete: Callable[..., Any]  # async (request, *, model_id, on_attempt) -> Completion (the gate)
+    temperature: float | None = None
+    max_tokens: int = 1024
+    timeout_s: float = 60.0
+    send_script: bool = False  # simulated models read the example's script from the request
+    price_in_per_mtok: float | None = None
+    price_out_per_mtok: float | None = None
+
+
+@dataclass
+class EpisodeResult:
+    episode: EpisodeRow
+    calls: list[CallRow] = field(default_factory=list)
+
+
+def example_script(example: Any) -> dict[str, Any]:
+    """The simulator's script for an example: its expected calls and its reference answer."""
+    return {
+        "steps": [{"name": s.name, "arguments": dict(s.arguments)} for s in example.expected_steps],
+        "answer": str(example.reference),
+    }
+
+
+def tool_specs(environment: Any) -> tuple[ToolSpec, ...]:
+    return tuple(ToolSpec(t.name, t.description, t.parameters) for t in environment.tools)
+
+
+async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, example: Any, model: ModelCall,
+                      max_steps: int, node_id: str | None = None) -> EpisodeResult:
+    """Run one episode to its end and return its row and the rows of every HTTP attempt."""
+    started_at = time.time()
+    t0 = time.perf_counter()
+    calls: list[CallRow] = []
+    step = 0
+
+    def on_attempt(record: AttemptRecord) -> None:
+        calls.append(CallRow(
+            run=run, episode_id=episode_id, provider=record.provider, model_id=record.model_id,
+            step=step, attempt=record.attempt, outcome=record.outcome, http_status=record.http_status,
+            retry_after_s=record.retry_after_s, latency_s=record.latency_s,
+            breaker_state=record.breaker_state, input_tokens=record.input_tokens,
+            output_tokens=record.output_tokens, started_at=record.started_at,
+            error_message=record.error_message,
+        ))
+
+    environment = task.environment()
+    tools = tool_specs(environment)
+    messages: list[Message] = [Message("system", task.instructions), Message("user", example.question)]
+    extra_body = {"script": example_script(example)} if model.send_script else None
+    tool_rows: list[ToolCallRow] = []
+    status, answer, error = "max_steps", None, None
+
+    try:
+        for step in range(max_steps):  # noqa: B007 - `step` is read by on_attempt
+            request = CompletionRequest(
+                model=model.request_model, messages=tuple(messages), tools=tools,
+                temperature=model.temperature, seed=spec.seed, max_tokens=model.max_tokens,
+                timeout_s=model.timeout_s, extra_body=extra_body,
+            )
+            try:
+                completion: Completion = await model.complete(request, model_id=model.model_id,
+                                                              on_attempt=on_attempt)
+            except MalformedToolCall as exc:
+                if exc.completion is None:
+                    raise
+                completion = exc.completion
+            messages.append(completion.as_message())
+            if not completion.tool_calls:
+                status, answer = "completed", completion.text
+                break
+            for call in completion.tool_calls:
+                content, call_error = _execute(environment, call)
+                tool_rows.append(ToolCallRow(call.name, call.arguments_json,
+                                             None if call_error else content, call_error))
+                messages.append(Message("tool", content, tool_call_id=call.id, name=call.name))
+    except Refusal as exc:
+        status, error = "refused", exc
+    except ProviderError as exc:
+        status, error = "provider_failed", exc
+    except Exception as exc:  # one broken episode must never stop the sweep
+        status, error = "agent_error", exc
+
+    scored = status in ("completed", "max_steps")
+    score = task.score(example, answer or "", environment) if scored else None
+    cause = getattr(error, "cause", None)
+    input_tokens = sum(c.input_tokens for c in calls)
+    output_tokens = sum(c.output_tokens for c in calls)
+    row = EpisodeRow(
+        run=run, episode_id=episode_id, model_id=model.model_id, provider=model.provider_name,
+        model=model.model, task=task.name, example_id=example.id, seed=spec.seed, strategy=spec.strategy,
+        status=status, answer=answer,
+        correct=score.correct if score else None, judge_correct=None,
+        state_correct=score.state_correct if score else None,
+        steps_match=score.steps_match if score else None,
+        step_ratio=score.step_ratio if score else None,
+        n_steps=len(environment.calls), expected_steps=len(example.expected_steps),
+        tool_calls=tool_rows, n_attempts=len(calls), n_retries=sum(1 for c in calls if c.attempt > 1),
+        input_tokens=input_tokens, output_tokens=output_tokens,
+        cost_usd=_cost(model, input_tokens, output_tokens), started_at=started_at,
+        duration_s=time.perf_counter() - t0,
+        error_class=type(cause or error).__name__ if error else None,
+        error_message=_error_text(error), node_id=node_id, difficulty=example.difficulty,
+    )
+    return EpisodeResult(row, calls)
+
+
+def _execute(environment: Any, call: ToolCall) -> tuple[str, str | None]:
+    """Run one tool call; a malformed call becomes a tool error the model can read.
+
+    The environment still sees a malformed call (with its unparsed text, which it rejects), so it
+    counts as a step taken, as it would for any other bad call.
+    """
+    if call.error:
+        environment.call(call.name, call.raw_arguments)
+        message = f"Error: the arguments of {call.name!r} are not valid JSON ({call.error}); call it again."
+        return message, message
+    result = environment.call(call.name, call.arguments)
+    return result.content, result.error
+
+
+def _cost(model: ModelCall, input_tokens: int, output_tokens: int) -> float | None:
+    if model.price_in_per_mtok is None and model.price_out_per_mtok is None:
+        return None
+    return ((model.price_in_per_mtok or 0.0) * input_tokens
+            + (model.price_out_per_mtok or 0.0) * output_tokens) / 1e6
+
+
+def _error_text(error: BaseException | None) -> str | None:
+    if error is None:
+        return None
+    cause = getattr(error, "cause", None)
+    text = str(error) if cause is None else f"{error} (last error: {cause})"
+    return text[:500]

@@ -1,0 +1,145 @@
+"""``python -m orchestrator`` / ``toolsweep``: run a sweep, check a config, list tasks, report.
+
+Exit codes: 0 success; 2 bad input (config, API key, arguments), reported as one ``error:`` line
+without a traceback; 1 an internal error (with its traceback); 130 interrupted.
+Heavy modules (Ray, Polars, the providers' SDKs) load only inside the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="toolsweep",
+        description="Benchmark LLM agents on tool-use tasks and measure the reliability of their providers.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a sweep (resumes the run directory if it holds the same config)",
+        description="Run every episode of SWEEP.yaml that its run directory does not hold yet.")
+    sweep.add_argument("config", metavar="SWEEP.yaml", help="the sweep config")
+    sweep.add_argument("--out", metavar="DIR", help="parent of the run directory (default: the config's output)")
+    sweep.add_argument("--address", metavar="ADDR",
+                       help='Ray cluster to join, "auto" or ray://host:10001 (default: the config\'s ray.address)')
+    sweep.add_argument("--fresh", action="store_true",
+                       help="start a new run directory <name>-2, <name>-3, … instead of resuming")
+    sweep.add_argument("--dry-run", action="store_true", help="print the plan without running it")
+    sweep.add_argument("--limit", type=_positive_int, metavar="N", help="run at most N episodes of the plan")
+
+    validate = commands.add_parser(
+        "validate", help="check a sweep config without running anything",
+        description="Check SWEEP.yaml (schema, task and example names, API keys) and print its size.")
+    validate.add_argument("config", metavar="SWEEP.yaml", help="the sweep config")
+
+    commands.add_parser("tasks", help="list the tasks and their examples",
+                        description="List the tasks with their example counts and expected tool-call counts.")
+
+    report = commands.add_parser(
+        "report", help="write tables, plots and an HTML page for run directories",
+        description="Build the report (tables, plots, index.html) of one or more run directories.")
+    report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories to report on")
+    report.add_argument("--out", metavar="DIR", help="where to write the report (default: RUN_DIR/report)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if _is_user_error(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        traceback.print_exc()
+        summary = str(exc).strip().splitlines()
+        print(f"error: internal error: {type(exc).__name__}: {summary[0] if summary else ''}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _is_user_error(exc: Exception) -> bool:
+    # Imported here, not at the top, so that `tasks` and `report` do not pay for pydantic.
+    from orchestrator.config import ConfigError
+    from providers.keys import MissingApiKey
+
+    return isinstance(exc, ConfigError | MissingApiKey)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from orchestrator.config import load_config
+
+    config = load_config(args.config)
+    from orchestrator.sweep import run_sweep
+
+    return run_sweep(config, config_path=Path(args.config), out=Path(args.out) if args.out else None,
+                     address=args.address or config.ray.address, fresh=args.fresh, dry_run=args.dry_run,
+                     limit=args.limit)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from orchestrator.config import load_config
+    from orchestrator.plan import build_plan, selected_examples
+
+    config = load_config(args.config)
+    examples = sum(len(ids) for ids in selected_examples(config).values())
+    episodes = len(build_plan(config))
+    print(f"{args.config}: OK — {len(config.models)} model{_s(config.models)} × {examples} examples "
+          f"({len(config.tasks)} task{_s(config.tasks)}) × {len(config.seeds)} seed{_s(config.seeds)} × "
+          f"{len(config.strategies)} strateg{'ies' if len(config.strategies) != 1 else 'y'} "
+          f"= {episodes} episodes")
+    return EXIT_OK
+
+
+def _s(items: Sequence[object]) -> str:
+    return "" if len(items) == 1 else "s"
+
+
+def _tasks(args: argparse.Namespace) -> int:
+    import tasks
+
+    header = ("task", "examples", "expected tool calls", "difficulty")
+    rows = [header]
+    for name in tasks.TASK_NAMES:
+        examples = tasks.get_task(name).examples
+        steps = [len(example.expected_steps) for example in examples]
+        levels = [example.difficulty for example in examples]
+        rows.append((name, str(len(examples)), _span(steps), _span(levels)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _span(values: list[int]) -> str:
+    if not values:
+        return "-"
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def _report(args: argparse.Namespace) -> int:
+    from analysis.report import main as report_main
+
+    return report_main([*args.run_dirs, *(["--out", args.out] if args.out else [])])
+
+
+_COMMANDS = {"sweep": _sweep, "validate": _validate, "tasks": _tasks, "report": _report}

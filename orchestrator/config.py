@@ -1,0 +1,470 @@
+"""The sweep config (sweep.yaml): its schema, loading with line numbers, and the cross-checks.
+
+Every user mistake becomes a ``ConfigError`` with one line, ``<file>:<line>: <field>: <problem>``,
+so the CLI can print it as it is. Unknown keys are errors at every level.
+
+Gates: each model is governed by the gate of one provider *endpoint* (rate limits, retries,
+breaker; ``providers.gate.config.GateConfig``). A model's gate key is its ``gate`` when set;
+otherwise its provider name, except that a model with its own ``base_url`` (an OpenAI-compatible
+server) is a different endpoint and defaults to ``"<provider>:<base_url>"``. The ``providers:``
+mapping gives a gate's limits by key; a key it does not list gets ``DEFAULT_GATES[key]`` when the
+key is a provider name, else ``GateConfig()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import types
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from providers.gate.config import GateConfig
+from providers.keys import MissingApiKey, key_env_name, resolve_api_key
+from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
+
+ProviderName = Literal["simulated", "openai", "anthropic", "local"]
+PROVIDER_NAMES: tuple[str, ...] = ("simulated", "openai", "anthropic", "local")
+Strategy = Literal["native", "text"]
+Loc = tuple[str | int, ...]
+
+# Limits for gates the config does not list. Real APIs get conservative first-tier rates; the
+# simulator and self-hosted endpoints rely on adaptive concurrency; a local model runs one at a time.
+DEFAULT_GATES: dict[str, GateConfig] = {
+    "simulated": GateConfig(),
+    "openai": GateConfig(rpm=500),
+    "anthropic": GateConfig(rpm=50),
+    "local": GateConfig(max_in_flight=1, timeout_s=300),
+}
+
+_SAFE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_URL = r"^https?://\S+$"
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_PATTERN_HINTS = {
+    _SAFE_NAME: "use only letters, digits, '.', '_' and '-', starting with a letter or digit",
+    _URL: "must be an http:// or https:// URL",
+    _ENV_NAME: "must be the name of an environment variable (not its value)",
+}
+_SIMULATED_ONLY = ("latency_ms", "faults", "noise")
+
+
+class ConfigError(ValueError):
+    """A user mistake in the sweep config or the run directory; the message is one line."""
+
+
+def _custom(kind: str, message: str, at: str | None = None) -> PydanticCustomError:
+    # ``at`` names the offending key below the model being validated, for the line number.
+    return PydanticCustomError(kind, message, {"at": at} if at else None)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskSelection(_Strict):
+    """One ``tasks:`` entry: a task name, or ``{name, limit}`` (its first ``limit`` examples), or
+    ``{name, examples: [ids]}``."""
+
+    name: str = Field(min_length=1)
+    limit: PositiveInt | None = None
+    examples: list[str] | None = Field(None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+    @field_validator("examples", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # Dataset ids are text; a YAML author may write numeric ones bare.
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> TaskSelection:
+        if self.limit is not None and self.examples is not None:
+            raise _custom("selection", "give either limit or examples, not both", at="examples")
+        if self.examples is not None and len(set(self.examples)) != len(self.examples):
+            raise _custom("selection", "example ids repeat", at="examples")
+        return self
+
+
+class PricePerMTok(_Strict):
+    """US dollars per million tokens, for ``cost_usd``."""
+
+    input: NonNegativeFloat
+    output: NonNegativeFloat
+
+
+class ModelConfig(_Strict):
+    """One ``models:`` entry. For ``provider: simulated``, ``model`` is the policy name."""
+
+    id: str = Field(pattern=_SAFE_NAME, max_length=100)
+    provider: ProviderName
+    model: str = Field(min_length=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: PositiveInt = 1024
+    base_url: str | None = Field(None, pattern=_URL)
+    api_key_env: str | None = Field(None, pattern=_ENV_NAME)
+    api_format: Literal["openai", "anthropic"] = "openai"
+    latency_ms: LatencyConfig | None = None
+    faults: FaultConfig | None = None
+    noise: NoiseConfig | None = None
+    model_path: str | None = None
+    price_per_mtok: PricePerMTok | None = None
+    gate: str | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _fits_provider(self) -> ModelConfig:
+        if self.provider == "simulated":
+            if self.model not in POLICY_NAMES:
+                raise _custom("policy", f"simulated model {self.model!r} is not a policy "
+                              f"(one of: {', '.join(POLICY_NAMES)})", at="model")
+            if self.noise is not None and self.model != "noisy":
+                raise _custom("noise", "noise applies only to the noisy policy", at="noise")
+        else:
+            for key in _SIMULATED_ONLY:
+                if getattr(self, key) is not None:
+                    raise _custom("simulated_only", f"{key} applies only to simulated models "
+                                  f"(this model's provider is {self.provider!r})", at=key)
+            native = "anthropic" if self.provider == "anthropic" else "openai"
+            if "api_format" in self.model_fields_set and self.api_format != native:
+                raise _custom("api_format", f"api_format applies only to simulated models "
+                              f"(provider {self.provider!r} speaks {native!r})", at="api_format")
+            self.api_format = native
+        if self.model_path is not None and self.provider != "local":
+            raise _custom("local_only", "model_path applies only to local models", at="model_path")
+        if self.provider == "anthropic" and self.temperature is not None and self.temperature > 1:
+            raise _custom("temperature", "anthropic accepts temperature from 0 to 1", at="temperature")
+        return self
+
+    @property
+    def gate_key(self) -> str:
+        """The provider endpoint whose gate governs this model (see the module docstring)."""
+        if self.gate:
+            return self.gate
+        return f"{self.provider}:{self.base_url}" if self.base_url else self.provider
+
+    @property
+    def key_env(self) -> str | None:
+        """The environment variable holding this model's API key; None when it needs none (the
+        simulator, a local model, an own ``base_url`` without ``api_key_env``)."""
+        if self.api_key_env:
+            return self.api_key_env
+        if self.base_url or self.provider in ("simulated", "local"):
+            return None
+        return key_env_name(self.provider)
+
+
+class AgentConfig(_Strict):
+    max_steps: PositiveInt = 30
+
+
+class RayConfig(_Strict):
+    """``address``: None runs a local Ray; ``"auto"`` or ``ray://host:10001`` joins a cluster."""
+
+    address: str | None = None
+    runners: PositiveInt = 2
+    max_concurrency_per_runner: PositiveInt = 64
+
+
+class SimulatorSettings(_Strict):
+    seed: int = 0
+
+
+class SweepConfig(_Strict):
+    """The whole sweep.yaml (DESIGN.md §4)."""
+
+    name: str = Field(pattern=_SAFE_NAME, max_length=100)
+    tasks: list[TaskSelection] = Field(min_length=1)
+    seeds: list[NonNegativeInt] = [0]
+    strategies: list[Strategy] = Field(["native"], min_length=1)
+    models: list[ModelConfig] = Field(min_length=1)
+    providers: dict[str, GateConfig] = Field(default_factory=dict)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    judge: str | None = None
+    ray: RayConfig = Field(default_factory=RayConfig)
+    output: Path = Path("runs")
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+
+    # Where the config came from, so later checks can name file and line.
+    _source: str | None = PrivateAttr(None)
+    _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_count(cls, value: Any) -> Any:
+        # ``seeds: N`` means seeds 0..N-1.
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 1:
+                raise ValueError("a seed count must be at least 1")
+            return list(range(value))
+        if not isinstance(value, list) or not value:
+            raise ValueError("expected a seed count N or a non-empty list of integers")
+        return value
+
+    @field_validator("seeds", "strategies")
+    @classmethod
+    def _distinct(cls, value: list[Any]) -> list[Any]:
+        repeated = sorted(v for v, n in Counter(value).items() if n > 1)
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(map(str, repeated))}")
+        return value
+
+    def model(self, model_id: str) -> ModelConfig:
+        """The model with this id; KeyError when there is none."""
+        for model in self.models:
+            if model.id == model_id:
+                return model
+        raise KeyError(model_id)
+
+    def gate_config(self, key: str) -> GateConfig:
+        """The limits of the gate ``key``: its ``providers:`` entry, else the default."""
+        if key in self.providers:
+            return self.providers[key]
+        return DEFAULT_GATES.get(key, GateConfig())
+
+    def gates(self) -> dict[str, GateConfig]:
+        """Every gate the models use, with its limits."""
+        return {m.gate_key: self.gate_config(m.gate_key) for m in self.models}
+
+
+def config_hash(config: SweepConfig) -> str:
+    """A stable hash of what decides the plan and the results (not ``output`` nor ``ray``)."""
+    data = config.model_dump(mode="json", exclude={"output", "ray"})
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- loading with line numbers
+
+
+def load_config(path: str | os.PathLike[str], *, check_keys: bool = True) -> SweepConfig:
+    """Read, validate and cross-check a sweep.yaml; any problem raises a one-line ConfigError."""
+    source = str(path)
+    data, lines = _read_yaml(Path(path), source)
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else type(data).__name__
+        raise ConfigError(f"{source}: the top level must be a mapping of keys (name, tasks, models, …), got {kind}")
+    try:
+        config = SweepConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation(exc, source, lines)) from None
+    config._source, config._lines = source, lines
+    validate_semantics(config, check_keys=check_keys)
+    return config
+
+
+def _read_yaml(path: Path, source: str) -> tuple[Any, dict[Loc, int]]:
+    if path.is_dir():
+        raise ConfigError(f"{source}: is a directory, not a sweep config file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: no such file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ConfigError(f"{source}: the file is empty")
+        lines: dict[Loc, int] = {}
+        _record_lines(node, (), lines, source)
+        return loader.construct_document(node), lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = exc.problem or exc.context or "invalid YAML"
+        column = f" (column {mark.column + 1})" if mark else ""
+        # e.g. an unclosed bracket is found lines later: also say where it opened
+        opened = exc.context_mark
+        started = (f", {exc.context} started at line {opened.line + 1}"
+                   if exc.problem and exc.context and opened and mark and opened.line != mark.line else "")
+        raise ConfigError(f"{where}: YAML syntax error: {problem}{column}{started}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: YAML error: {' '.join(str(exc).split())}") from None
+    finally:
+        loader.dispose()
+
+
+def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], source: str) -> None:
+    """Map each key path to its line (1-based); YAML would silently keep the last of two equal keys,
+    so a repeated key is an error here."""
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = key_node.value
+            if (*loc, key) in lines:
+                raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: "
+                                  f"{format_loc((*loc, key))}: key appears twice")
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _record_lines(value_node, (*loc, key), lines, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, (*loc, index), lines, source)
+
+
+def format_loc(loc: Loc) -> str:
+    """``("models", 1, "faults")`` → ``models[1].faults``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.isidentifier():
+            text += f".{part}" if text else part
+        else:
+            text += f"[{json.dumps(part)}]"
+    return text
+
+
+def _line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
+    """The line of the deepest part of ``loc`` the file spells out (the root itself has none)."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _where(source: str | None, lines: dict[Loc, int], loc: Loc) -> str:
+    line = _line_of(lines, loc)
+    source = source or "<config>"
+    return f"{source}:{line}" if line else source
+
+
+def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int]) -> str:
+    issues = []
+    for error in exc.errors():
+        loc: Loc = tuple(error["loc"])
+        at = (error.get("ctx") or {}).get("at")
+        if at:
+            loc = (*loc, at)
+        issues.append((loc, _problem(error, loc)))
+    # The first in file order is the one to fix first.
+    issues.sort(key=lambda issue: _line_of(lines, issue[0]) or 0)
+    loc, problem = issues[0]
+    more = f" (and {len(issues) - 1} more problem{'s' if len(issues) > 2 else ''})" if len(issues) > 1 else ""
+    return f"{_where(source, lines, loc)}: {format_loc(loc) or 'top level'}: {problem}{more}"
+
+
+def _problem(error: dict[str, Any], loc: Loc) -> str:
+    kind, message = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return "unknown key" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in _PATTERN_HINTS:
+        return f"{_PATTERN_HINTS[error['ctx']['pattern']]}, got {error['input']!r}"
+    message = message.removeprefix("Value error, ")
+    if kind == "literal_error" or kind.endswith("_type"):
+        message += f", got {error['input']!r}"
+    return message
+
+
+def _allowed_keys(loc: Loc) -> list[str]:
+    """The field names of the model found at ``loc`` in SweepConfig, for 'unknown key' messages."""
+    annotation: Any = SweepConfig
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
+            field = annotation.model_fields.get(part)
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif get_origin(annotation) in (list, dict):
+            annotation = get_args(annotation)[-1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        return _unwrap(members[0]) if len(members) == 1 else annotation
+    return annotation
+
+
+# ---------------------------------------------------------------- cross-checks
+
+
+def validate_semantics(config: SweepConfig, *, check_keys: bool = True) -> None:
+    """What the schema cannot see: names that must exist (tasks, example ids, the judge, gate
+    keys, local model files), repeats, and API keys in the environment (``check_keys``)."""
+    for loc, problem in _semantic_issues(config, check_keys=check_keys):
+        raise ConfigError(f"{_where(config._source, config._lines, loc)}: {format_loc(loc)}: {problem}")
+
+
+def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple[Loc, str]]:
+    import tasks  # the task registry; imported here so the schema loads without the datasets
+
+    seen_tasks: set[str] = set()
+    for i, selection in enumerate(config.tasks):
+        if selection.name not in tasks.TASK_NAMES:
+            yield ("tasks", i, "name"), f"unknown task {selection.name!r} (known: {', '.join(tasks.TASK_NAMES)})"
+            continue
+        if selection.name in seen_tasks:
+            yield ("tasks", i), f"task {selection.name!r} is listed twice"
+        seen_tasks.add(selection.name)
+        if selection.examples:
+            known = {example.id for example in tasks.get_task(selection.name).examples}
+            for j, example_id in enumerate(selection.examples):
+                if example_id not in known:
+                    yield ("tasks", i, "examples", j), f"task {selection.name!r} has no example {example_id!r}"
+
+    ids: set[str] = set()
+    for i, model in enumerate(config.models):
+        if model.id in ids:
+            yield ("models", i, "id"), f"model id {model.id!r} is used twice"
+        ids.add(model.id)
+        if model.gate and model.gate not in config.providers and model.gate not in PROVIDER_NAMES:
+            yield ("models", i, "gate"), (f"gate {model.gate!r} is neither a providers: entry "
+                                          f"nor a provider name ({', '.join(PROVIDER_NAMES)})")
+        if model.model_path is not None and not Path(model.model_path).expanduser().exists():
+            yield ("models", i, "model_path"), f"no such file: {model.model_path}"
+        if check_keys and model.key_env:
+            try:
+                resolve_api_key(model.provider, model.key_env)
+            except MissingApiKey as exc:
+                yield ("models", i, "api_key_env" if model.api_key_env else "provider"), str(exc)
+
+    if config.judge is not None and config.judge not in ids:
+        yield ("judge",), f"judge {config.judge!r} is not a model id (models: {', '.join(sorted(ids))})"
+
+    used = {model.gate_key for model in config.models}
+    for key in config.providers:
+        if key not in used and key not in PROVIDER_NAMES:
+            yield ("providers", key), (f"no model uses gate {key!r} (gates in use: {', '.join(sorted(used))})")

@@ -1,0 +1,114 @@
+"""Wiring from sweep config to live endpoints: one provider client and one gate per endpoint.
+
+A runner builds its own ``Endpoints`` once and reuses every client for every call (the SDK
+clients cost CPU to create and keep connection pools). Gates get ``1/n_runners`` of each
+endpoint's budget (``GateConfig.split``), so the runners together never exceed it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from providers.gate import ProviderGate
+from providers.registry import EndpointSpec, make_provider
+from providers.simulator.config import ModelProfile
+from providers.text_tools import TextToolsProvider
+from providers.types import Provider
+
+from orchestrator.agent import ModelCall
+from orchestrator.config import ModelConfig, SweepConfig
+
+
+def simulator_profiles(config: SweepConfig) -> dict[str, ModelProfile]:
+    """The simulator's profiles, keyed by model id (requests name the model id, not the policy)."""
+    profiles: dict[str, ModelProfile] = {}
+    for m in config.models:
+        if m.provider != "simulated":
+            continue
+        fields: dict[str, Any] = {"policy": m.model}
+        if m.latency_ms is not None:
+            fields["latency_ms"] = m.latency_ms
+        if m.faults is not None:
+            fields["faults"] = m.faults
+        if m.noise is not None:
+            fields["noise"] = m.noise
+        profiles[m.id] = ModelProfile(**fields)
+    return profiles
+
+
+def uses_simulator(config: SweepConfig) -> bool:
+    return any(m.provider == "simulated" for m in config.models)
+
+
+class Endpoints:
+    """Providers and gates of one runner, and the ``ModelCall`` each (model, strategy) uses."""
+
+    def __init__(self, config: SweepConfig, *, n_runners: int, simulator_url: str | None,
+                 on_event: Callable[..., None] | None = None) -> None:
+        self._config = config
+        self._n_runners = n_runners
+        self._simulator_url = simulator_url
+        self._on_event = on_event
+        self._providers: dict[tuple, Provider] = {}
+        self._gates: dict[str, ProviderGate] = {}
+        self._calls: dict[tuple[str, str], ModelCall] = {}
+        self._models = {m.id: m for m in config.models}
+
+    def gate(self, key: str) -> ProviderGate:
+        if key not in self._gates:
+            share = self._config.gate_config(key).split(self._n_runners)
+            on_event = functools.partial(self._on_event, key) if self._on_event else None
+            self._gates[key] = ProviderGate(key, share, on_event=on_event)
+        return self._gates[key]
+
+    def _endpoint(self, m: ModelConfig) -> EndpointSpec:
+        base_url = m.base_url
+        if m.provider == "simulated":
+            if self._simulator_url is None:
+                raise RuntimeError("a simulated model needs the simulator, which is not running")
+            base_url = self._simulator_url
+        return EndpointSpec(kind=m.provider, base_url=base_url, api_key_env=m.key_env,
+                            api_format=m.api_format, timeout_s=self._config.gate_config(m.gate_key).timeout_s,
+                            model_path=m.model_path)
+
+    def provider(self, m: ModelConfig, strategy: str) -> Provider:
+        spec = self._endpoint(m)
+        endpoint = (spec.kind, spec.base_url, spec.api_format, spec.api_key_env, spec.model_path)
+        key = (*endpoint, strategy)
+        if key not in self._providers:
+            base = self._providers.get((*endpoint, "native"))
+            if base is None:
+                base = self._providers[(*endpoint, "native")] = make_provider(spec)
+            self._providers[key] = base if strategy == "native" else TextToolsProvider(base)
+        return self._providers[key]
+
+    def model_call(self, model_id: str, strategy: str) -> ModelCall:
+        key = (model_id, strategy)
+        if key not in self._calls:
+            m = self._models[model_id]
+            gate = self.gate(m.gate_key)
+            provider = self.provider(m, strategy)
+            price = m.price_per_mtok
+            self._calls[key] = ModelCall(
+                model_id=m.id, provider_name=m.provider,
+                model=m.model, request_model=m.id if m.provider == "simulated" else m.model,
+                complete=functools.partial(gate.complete, provider),
+                temperature=m.temperature, max_tokens=m.max_tokens,
+                timeout_s=gate.config.timeout_s, send_script=m.provider == "simulated",
+                price_in_per_mtok=price.input if price else None,
+                price_out_per_mtok=price.output if price else None,
+            )
+        return self._calls[key]
+
+    def counters(self) -> dict[str, dict[str, Any]]:
+        return {key: dataclasses.asdict(gate.counters) for key, gate in self._gates.items()}
+
+    async def aclose(self) -> None:
+        seen: set[int] = set()
+        for provider in self._providers.values():
+            if id(provider) not in seen:
+                seen.add(id(provider))
+                await provider.aclose()

@@ -1,0 +1,235 @@
+"""The run directory (DESIGN.md §5): creating, resuming and closing it, and what it already holds.
+
+``<output>/<name>/`` holds the frozen ``sweep.yaml``, ``manifest.json`` and one folder per Arrow
+table. Opening an existing directory resumes it when the config is the same (same config hash) and
+refuses otherwise; ``fresh`` opens ``<name>-2``, ``<name>-3``, … instead, so no data is ever
+deleted. One sweep at a time may hold a directory (an advisory lock on ``.lock``).
+``read_table`` and ``done_episode_ids`` read what the Arrow part files hold.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import pyarrow as pa
+
+from orchestrator.config import ConfigError, SweepConfig, config_hash
+from orchestrator.plan import EpisodeSpec, plan_hash
+from orchestrator.records import SCHEMAS
+
+RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed"]
+MANIFEST = "manifest.json"
+FROZEN_CONFIG = "sweep.yaml"
+_VERSIONED = ("toolsweep", "ray", "pyarrow", "polars", "openai", "anthropic")
+
+
+class RunDir:
+    """Paths of one run directory, and its manifest."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock_file: IO[str] | None = None
+
+    @property
+    def name(self) -> str:
+        """The run's name, as recorded in every row's ``run`` column."""
+        return self.path.name
+
+    @property
+    def episodes_dir(self) -> Path:
+        return self.path / "episodes"
+
+    @property
+    def calls_dir(self) -> Path:
+        return self.path / "calls"
+
+    @property
+    def events_dir(self) -> Path:
+        return self.path / "events"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.path / "report"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    def read_manifest(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{self.manifest_path}: unreadable manifest ({exc})") from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        # Temp file + rename: a crash leaves the old manifest or the new one, never half of one.
+        tmp = self.manifest_path.with_name(MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, self.manifest_path)
+
+    @classmethod
+    def prepare(cls, config: SweepConfig, config_path: str | os.PathLike[str], plan: list[EpisodeSpec],
+                *, fresh: bool = False, out: str | os.PathLike[str] | None = None,
+                dry_run: bool = False) -> RunDir:
+        """Open the run directory of this sweep under ``out`` (default ``config.output``).
+
+        Without ``fresh``: resume ``<name>`` or the ``<name>-N`` that holds the same config (same
+        config hash); else create ``<name>``; a ``<name>`` holding another config is a ConfigError
+        telling the user what to do. With ``fresh``: create the first unused of ``<name>``,
+        ``<name>-2``, ``<name>-3``, … With ``dry_run``: the same choice and checks, but nothing is
+        created, written or locked.
+        """
+        root = Path(out) if out is not None else config.output
+        base = cls(root / config.name)
+        chash = config_hash(config)
+        if not fresh:
+            for run in [base, *cls._numbered(root, config.name)]:
+                if run.manifest_path.exists() and run.read_manifest().get("config_hash") == chash:
+                    if not dry_run:
+                        run._lock()
+                        run._resume(plan)
+                    return run
+            if base.manifest_path.exists():
+                raise ConfigError(
+                    f"{base.path}: holds a run of a different config (hash "
+                    f"{base.read_manifest().get('config_hash')}, this config {chash}); "
+                    "use --fresh to start a new run directory, or change `name`")
+            if base._is_used():
+                raise ConfigError(f"{base.path}: exists and is not a run directory (no {MANIFEST}); "
+                                  "choose another name or output")
+            run = base
+        else:
+            run = base if not base._is_used() else next(
+                candidate for n in range(2, 1_000_000)
+                if not (candidate := cls(root / f"{config.name}-{n}"))._is_used())
+        if dry_run:
+            return run
+        run._lock()
+        run._create(config, Path(config_path), chash, plan, fresh_of=base.name if run is not base else None)
+        return run
+
+    @classmethod
+    def _numbered(cls, root: Path, name: str) -> list[RunDir]:
+        """The existing ``<name>-N`` directories (N ≥ 2), by N."""
+        numbered = []
+        for path in root.glob(f"{name}-*"):
+            suffix = path.name[len(name) + 1:]
+            if suffix.isdigit() and int(suffix) >= 2 and path.is_dir():
+                numbered.append((int(suffix), cls(path)))
+        return [run for _, run in sorted(numbered, key=lambda pair: pair[0])]
+
+    def _is_used(self) -> bool:
+        return self.path.exists() and any(p.name != ".lock" for p in self.path.iterdir())
+
+    def _create(self, config: SweepConfig, config_path: Path, chash: str, plan: list[EpisodeSpec],
+                *, fresh_of: str | None) -> None:
+        for folder in (self.episodes_dir, self.calls_dir, self.events_dir, self.logs_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        (self.path / FROZEN_CONFIG).write_text(config_path.read_text(encoding="utf-8"), encoding="utf-8")
+        now = _now()
+        self.write_manifest({
+            "name": config.name, "run": self.name, "fresh_of": fresh_of,
+            "config_hash": chash, "plan_hash": plan_hash(plan), "episodes_planned": len(plan),
+            "versions": versions(), "created_at": now, "started_at": now, "finished_at": None,
+            "resumes": 0, "status": "running", "counts": None,
+        })
+
+    def _resume(self, plan: list[EpisodeSpec]) -> None:
+        manifest = self.read_manifest()
+        for folder in (self.episodes_dir, self.calls_dir, self.events_dir, self.logs_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        # The same config can plan differently when the task datasets changed; record what runs now.
+        manifest.update({
+            "plan_hash": plan_hash(plan), "episodes_planned": len(plan), "versions": versions(),
+            "started_at": _now(), "finished_at": None, "resumes": manifest.get("resumes", 0) + 1,
+            "status": "running",
+        })
+        self.write_manifest(manifest)
+
+    def finish(self, status: RunStatus, counts: dict[str, int]) -> None:
+        """Record how the sweep ended: its status and counts (e.g. episodes per status); releases
+        the directory."""
+        manifest = self.read_manifest()
+        manifest.update({"finished_at": _now(), "status": status, "counts": counts})
+        self.write_manifest(manifest)
+        self.close()
+
+    def _lock(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        # A file object, so the lock also goes when this RunDir is garbage collected.
+        lock_file = open(self.path / ".lock", "a")  # noqa: SIM115 - held for the RunDir's lifetime
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.close()
+            raise ConfigError(f"{self.path}: another sweep is running in this directory") from None
+        self._lock_file = lock_file
+
+    def close(self) -> None:
+        """Let another sweep open this directory (``finish`` does this too; so does the end of the
+        process, or of this object)."""
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+
+def read_table(run_dir: RunDir | str | os.PathLike[str], table: str,
+               columns: Sequence[str] | None = None) -> pa.Table:
+    """Every row of one table (``episodes``, ``calls`` or ``events``) of a run directory, only
+    ``columns`` (default: all); an empty table when nothing is written yet.
+
+    Parts appear by atomic rename, so temp files (``*.tmp``, dot-files) are skipped and an
+    unreadable part means outside damage: a ConfigError naming the file, rather than silently
+    leaving its rows out (or, on resume, running its episodes twice).
+    """
+    folder = (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / table
+    names = list(columns) if columns is not None else SCHEMAS[table].names
+    parts = sorted(p for p in folder.glob("*.arrow") if not p.name.startswith(".")) if folder.is_dir() else []
+    if not parts:
+        return SCHEMAS[table].empty_table().select(names)
+    return pa.concat_tables([_read_part(part, names) for part in parts])
+
+
+def _read_part(part: Path, columns: list[str]) -> pa.Table:
+    try:
+        # Memory-mapped and uncompressed: only the selected columns' pages are read.
+        with pa.memory_map(str(part)) as source:
+            whole = pa.ipc.open_file(source).read_all()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ConfigError(f"{part}: unreadable part file ({exc}); move it aside to re-run its episodes") from None
+    missing = [name for name in columns if name not in whole.schema.names]
+    if missing:
+        raise ConfigError(f"{part}: part file without column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    return whole.select(columns)
+
+
+def done_episode_ids(run_dir: RunDir | str | os.PathLike[str]) -> set[str]:
+    """The ``episode_id`` of every row in ``episodes/*.arrow`` (what resume skips)."""
+    return set(read_table(run_dir, "episodes", ["episode_id"])["episode_id"].to_pylist())
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of Python and the libraries that shape results (None when not installed)."""
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for package in _VERSIONED:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

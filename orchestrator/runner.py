@@ -1,0 +1,133 @@
+"""The runner: an async worker that runs many episodes at once on its own event loop.
+
+The driver wraps ``EpisodeRunner`` in a Ray actor. Work moves in one call, ``exchange``: the driver
+hands over new episodes and gets back the rows of those that finished since the last call. Every
+episode is either still held by the runner or returned in exactly one exchange, so when a runner
+dies the driver re-queues exactly what it held, and nothing it returned is run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+import tasks
+
+from orchestrator.agent import EpisodeResult, run_episode
+from orchestrator.config import SweepConfig
+from orchestrator.endpoints import Endpoints
+from orchestrator.plan import EpisodeSpec
+from orchestrator.records import EpisodeRow, EventRow, to_table
+
+
+@dataclass
+class Exchange:
+    """What a runner hands back: finished rows as Arrow tables, and its live counters."""
+
+    runner: str
+    episodes: pa.Table | None
+    calls: pa.Table | None
+    events: pa.Table | None
+    done_ids: list[str]
+    running: int
+    gates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class EpisodeRunner:
+    def __init__(self, config: SweepConfig, *, run: str, runner: str, n_runners: int,
+                 simulator_url: str | None, max_concurrency: int) -> None:
+        self._config = config
+        self._run = run
+        self._name = runner
+        self._endpoints = Endpoints(config, n_runners=n_runners, simulator_url=simulator_url,
+                                    on_event=self._on_gate_event)
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._finished: list[EpisodeResult] = []
+        self._events: list[EventRow] = []
+        self._running: set[asyncio.Task] = set()
+        self._wakeup = asyncio.Event()
+        self._node_id = _node_id()
+
+    def _on_gate_event(self, provider: str, kind: str, *, at: float | None = None, **fields: Any) -> None:
+        self._events.append(EventRow(run=self._run, provider=provider, runner=self._name, kind=kind,
+                                     at=at if at is not None else time.time(),
+                                     from_state=fields.get("from_state"), to_state=fields.get("to_state"),
+                                     value=fields.get("value"), detail=fields.get("detail")))
+
+    async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5,
+                       min_batch_s: float = 0.05) -> Exchange:
+        """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish."""
+        for spec in specs:
+            task = asyncio.create_task(self._run_one(spec))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        deadline = time.monotonic() + wait_s
+        if not self._finished and self._running:
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait_s)
+            except TimeoutError:
+                pass
+        # let a few more finish so each exchange carries a useful batch
+        await asyncio.sleep(max(0.0, min(min_batch_s, deadline - time.monotonic())))
+        return self._drain()
+
+    async def _run_one(self, spec: EpisodeSpec) -> None:
+        async with self._slots:
+            try:
+                result = await self._episode(spec)
+            except Exception as exc:  # never lose an episode: record it as agent_error
+                result = EpisodeResult(_failed_row(self._run, spec, exc, self._node_id))
+        self._finished.append(result)
+        self._wakeup.set()
+
+    async def _episode(self, spec: EpisodeSpec) -> EpisodeResult:
+        task = tasks.get_task(spec.task)  # cached by the tasks package
+        model = self._endpoints.model_call(spec.model_id, spec.strategy)
+        return await run_episode(run=self._run, episode_id=spec.episode_id, spec=spec, task=task,
+                                 example=task.example(spec.example_id), model=model,
+                                 max_steps=self._config.agent.max_steps, node_id=self._node_id)
+
+    def _drain(self) -> Exchange:
+        finished, self._finished = self._finished, []
+        events, self._events = self._events, []
+        episodes = [r.episode.to_dict() for r in finished]
+        calls = [c.to_dict() for r in finished for c in r.calls]
+        return Exchange(
+            runner=self._name,
+            episodes=to_table("episodes", episodes) if episodes else None,
+            calls=to_table("calls", calls) if calls else None,
+            events=to_table("events", [e.to_dict() for e in events]) if events else None,
+            done_ids=[r.episode.episode_id for r in finished],
+            running=len(self._running),
+            gates=self._endpoints.counters(),
+        )
+
+    async def close(self) -> None:
+        for task in list(self._running):
+            task.cancel()
+        await self._endpoints.aclose()
+
+
+def _node_id() -> str | None:
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+    except Exception:
+        return None
+
+
+def _failed_row(run: str, spec: EpisodeSpec, exc: BaseException, node_id: str | None) -> EpisodeRow:
+    return EpisodeRow(
+        run=run, episode_id=spec.episode_id, model_id=spec.model_id, provider="", model="",
+        task=spec.task, example_id=spec.example_id, seed=spec.seed, strategy=spec.strategy,
+        status="agent_error", answer=None, correct=None, judge_correct=None, state_correct=None,
+        steps_match=None, step_ratio=None, n_steps=0, expected_steps=0, tool_calls=[], n_attempts=0,
+        n_retries=0, input_tokens=0, output_tokens=0, cost_usd=None, started_at=time.time(),
+        duration_s=0.0, error_class=type(exc).__name__, error_message=str(exc)[:500], node_id=node_id,
+    )

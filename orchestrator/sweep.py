@@ -1,0 +1,181 @@
+"""The sweep driver: plan → skip what is done → fan out over Ray runners → write Arrow parts.
+
+The driver is the only writer of the run directory. Runners hand finished rows back through
+``EpisodeRunner.exchange``; the driver writes them as atomic part files. An episode is therefore
+in exactly one of three places — the queue, one runner, or on disk — which makes the two failure
+paths simple: a dead runner's episodes go back to the queue (none of them reached the disk), and a
+killed driver loses only rows not yet flushed, which resume runs again.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections import deque
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from orchestrator.config import SweepConfig
+from orchestrator.endpoints import simulator_profiles, uses_simulator
+from orchestrator.plan import EpisodeSpec, build_plan
+from orchestrator.progress import SweepProgress
+from orchestrator.raylocal import RaySession
+from orchestrator.rundir import RunDir, done_episode_ids
+from orchestrator.summary import print_summary
+from orchestrator.writer import PartWriter
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 130
+MAX_RUNNER_REPLACEMENTS = 8
+
+
+@dataclass
+class RunnerSlot:
+    """The driver's view of one runner: its actor, the call under way, what it holds."""
+
+    name: str
+    actor: object
+    holding: set[str] = field(default_factory=set)
+    pending: object | None = None  # ObjectRef of the exchange under way
+
+
+def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None, address: str | None = None,
+              fresh: bool = False, dry_run: bool = False, limit: int | None = None,
+              console: Console | None = None) -> int:
+    console = console or Console()
+    plan = build_plan(config, limit=limit)
+    run_dir = RunDir.prepare(config, config_path, plan, fresh=fresh, out=out, dry_run=dry_run)
+    done = done_episode_ids(run_dir.path) if run_dir.path.exists() else set()
+    todo = [spec for spec in plan if spec.episode_id not in done]
+    console.print(f"run {run_dir.path}: {len(plan)} episodes planned, {len(plan) - len(todo)} already "
+                  f"recorded, {len(todo)} to run")
+    if dry_run:
+        return EXIT_OK
+    if not todo:
+        run_dir.finish("completed", {"episodes": len(plan)})
+        print_summary(run_dir.path, console)
+        return EXIT_OK
+
+    writer = PartWriter(run_dir.path)
+    progress = SweepProgress(planned=len(plan), already_done=len(plan) - len(todo), console=console)
+    interrupted = False
+    previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with ExitStack() as stack:
+            simulator_url = None
+            if uses_simulator(config):
+                from providers.simulator import SimulatorProcess
+
+                sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
+                simulator_url = sim.base_url
+            stack.enter_context(RaySession(address))
+            stack.enter_context(progress)
+            _drive(config, run_dir, todo, writer, progress, simulator_url)
+    except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        writer.flush()
+        run_dir.finish("failed", {"episodes": len(done_episode_ids(run_dir.path))})
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+        writer.flush()
+
+    recorded = len(done_episode_ids(run_dir.path))
+    if interrupted:
+        run_dir.finish("interrupted", {"episodes": recorded})
+        console.print(f"interrupted: {recorded}/{len(plan)} episodes recorded in {run_dir.path}\n"
+                      f"resume with: python -m orchestrator sweep {config_path}"
+                      + (f" --out {out}" if out else ""))
+        return EXIT_INTERRUPTED
+    status = "completed" if recorded >= len(plan) else "incomplete"
+    run_dir.finish(status, {"episodes": recorded})
+    print_summary(run_dir.path, console)
+    if recorded < len(plan):
+        console.print(f"[red]only {recorded} of {len(plan)} planned episodes were recorded[/red]")
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: flush, then exit 130
+    raise KeyboardInterrupt
+
+
+def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer: PartWriter,
+           progress: SweepProgress, simulator_url: str | None) -> None:
+    import ray
+    from ray.exceptions import RayActorError
+
+    from orchestrator.runner import EpisodeRunner
+
+    n_runners = config.ray.runners
+    capacity = config.ray.max_concurrency_per_runner
+    # A dead runner is replaced by a fresh actor rather than restarted in place: the driver
+    # already knows what it held, and a new actor starts from a clean state.
+    actor_cls = ray.remote(EpisodeRunner).options(
+        max_restarts=0, max_task_retries=0, num_cpus=0, scheduling_strategy="SPREAD",
+        max_concurrency=4 * capacity,
+    )
+
+    def spawn(name: str) -> RunnerSlot:
+        actor = actor_cls.remote(config, run=run_dir.name, runner=name, n_runners=n_runners,
+                                 simulator_url=simulator_url, max_concurrency=capacity)
+        return RunnerSlot(name, actor)
+
+    index = {spec.episode_id: spec for spec in todo}
+    queue: deque[EpisodeSpec] = deque(todo)
+    slots = [spawn(f"runner-{i}") for i in range(n_runners)]
+    replacements = 0
+    remaining = len(todo)
+    breakers: dict[str, str] = {}
+    # hold a little more than the runner can run, so it never idles between exchanges
+    target = capacity + max(1, capacity // 4)
+    by_ref: dict[object, RunnerSlot] = {}
+
+    def send(slot: RunnerSlot) -> None:
+        batch = [queue.popleft() for _ in range(min(len(queue), max(0, target - len(slot.holding))))]
+        slot.holding.update(s.episode_id for s in batch)
+        slot.pending = slot.actor.exchange.remote(batch)
+        by_ref[slot.pending] = slot
+
+    for slot in slots:
+        send(slot)
+
+    while remaining > 0:
+        ready, _ = ray.wait(list(by_ref), num_returns=1, timeout=1.0)
+        for ref in ready:
+            slot = by_ref.pop(ref)
+            try:
+                result = ray.get(ref)
+            except RayActorError:
+                # what the runner held never reached the disk: back to the front of the queue
+                queue.extendleft(index[i] for i in sorted(slot.holding, reverse=True))
+                replacements += 1
+                if replacements > MAX_RUNNER_REPLACEMENTS:
+                    raise RuntimeError("runners keep dying; giving up (see the Ray logs)") from None
+                ray.kill(slot.actor, no_restart=True)
+                position = slots.index(slot)
+                slot = slots[position] = spawn(f"{slot.name.split('.')[0]}.{replacements}")
+            else:
+                for kind in ("calls", "events", "episodes"):
+                    table = getattr(result, kind)
+                    if table is not None:
+                        writer.add(kind, table)
+                slot.holding.difference_update(result.done_ids)
+                remaining -= len(result.done_ids)
+                for key, counters in result.gates.items():
+                    if "breaker_state" in counters:
+                        breakers[key] = counters["breaker_state"]
+                progress.record(result.episodes, result.calls,
+                                running=sum(len(s.holding) for s in slots), breakers=breakers)
+            if remaining > 0:
+                send(slot)
+        writer.maybe_flush()
+        progress.refresh()
+    for slot in slots:
+        try:
+            ray.get(slot.actor.close.remote(), timeout=10)
+        except Exception:  # closing is best effort: the rows are already on disk
+            pass
+        ray.kill(slot.actor)
