@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.records import CallRow, EpisodeRow, ToolCallRow
 from providers.errors import MalformedToolCall, ProviderError, Refusal
 from providers.types import AttemptRecord, Completion, CompletionRequest, Message, ToolCall, ToolSpec
-
-from orchestrator.records import CallRow, EpisodeRow, ToolCallRow
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,13 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from orchestrator.agent import ModelCall
+from orchestrator.config import ModelConfig, SweepConfig
 from providers.gate import ProviderGate
 from providers.registry import EndpointSpec, make_provider
 from providers.simulator.config import ModelProfile
 from providers.text_tools import TextToolsProvider
 from providers.types import Provider
-
-from orchestrator.agent import ModelCall
-from orchestrator.config import ModelConfig, SweepConfig
 
 
 def simulator_profiles(config: SweepConfig) -> dict[str, ModelProfile]:

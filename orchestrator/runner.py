@@ -9,6 +9,7 @@ dies the driver re-queues exactly what it held, and nothing it returned is run t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,6 @@ from typing import Any
 import pyarrow as pa
 
 import tasks
-
 from orchestrator.agent import EpisodeResult, run_episode
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
@@ -68,10 +68,8 @@ class EpisodeRunner:
         deadline = time.monotonic() + wait_s
         if not self._finished and self._running:
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=wait_s)
-            except TimeoutError:
-                pass
         # let a few more finish so each exchange carries a useful batch
         await asyncio.sleep(max(0.0, min(min_batch_s, deadline - time.monotonic())))
         return self._drain()

@@ -9,6 +9,7 @@ killed driver loses only rows not yet flushed, which resume runs again.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from collections import deque
 from contextlib import ExitStack
@@ -174,8 +175,6 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
         writer.maybe_flush()
         progress.refresh()
     for slot in slots:
-        try:
+        with contextlib.suppress(Exception):  # best effort: the rows are already on disk
             ray.get(slot.actor.close.remote(), timeout=10)
-        except Exception:  # closing is best effort: the rows are already on disk
-            pass
         ray.kill(slot.actor)

@@ -25,7 +25,8 @@ class GateConfig(BaseModel):
     """Rate limits, retry policy and breaker of one provider endpoint.
 
     ``max_in_flight`` pins concurrency; left unset, adaptive concurrency (AIMD) picks it, capped by
-    ``adaptive_max``.
+    ``adaptive_max``. Retries back off with full jitter: the n-th wait is uniform in
+    ``[0, min(backoff_max_s, backoff_base_s * 2**(n-1))]`` unless a 429 says Retry-After.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -38,6 +39,8 @@ class GateConfig(BaseModel):
     max_attempts: PositiveInt = 6
     max_total_s: PositiveFloat = 300.0
     max_identical_failures: PositiveInt = 3
+    backoff_base_s: PositiveFloat = 0.5
+    backoff_max_s: PositiveFloat = 30.0
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
 
     def split(self, n: int) -> GateConfig:

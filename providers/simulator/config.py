@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, TypeAdapter
 
 Probability = Field(0.0, ge=0.0, le=1.0)
 PolicyName = Literal["oracle", "noisy", "single-call", "random"]
@@ -76,3 +76,15 @@ class ModelProfile(BaseModel):
     faults: FaultConfig = Field(default_factory=FaultConfig)
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
     seed: int = 0
+
+
+_PROFILES = TypeAdapter(dict[str, ModelProfile])
+
+
+def profiles_from_json(text: str | bytes) -> dict[str, ModelProfile]:
+    """Profiles keyed by model name, from a JSON object (the simulator's ``--config`` file)."""
+    return _PROFILES.validate_json(text)
+
+
+def profiles_to_json(profiles: dict[str, ModelProfile]) -> str:
+    return _PROFILES.dump_json(profiles).decode()
