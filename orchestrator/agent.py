@@ -73,7 +73,8 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     environment = task.environment()
     tools = tool_specs(environment)
     messages: list[Message] = [Message("system", task.instructions), Message("user", example.question)]
-    extra_body = {"script": example_script(example)} if model.send_script else None
+    # the simulator seeds its policies from the request; the Anthropic format has no seed field
+    extra_body = {"script": example_script(example), "seed": spec.seed} if model.send_script else None
     tool_rows: list[ToolCallRow] = []
     status, answer, error = "max_steps", None, None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,11 @@ class EpisodeRunner:
             running=len(self._running),
             gates=self._endpoints.counters(),
         )
+
+    def describe(self) -> dict[str, Any]:
+        """Where this runner lives: for diagnostics and failure drills."""
+        return {"runner": self._name, "pid": os.getpid(), "node_id": self._node_id,
+                "running": len(self._running)}
 
     async def close(self) -> None:
         for task in list(self._running):

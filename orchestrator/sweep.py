@@ -10,7 +10,9 @@ killed driver loses only rows not yet flushed, which resume runs again.
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
+import time
 from collections import deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -70,6 +72,7 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
 
                 sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
                 simulator_url = sim.base_url
+                stack.callback(_save_simulator_stats, sim, run_dir)
             stack.enter_context(RaySession(address))
             stack.enter_context(progress)
             _drive(config, run_dir, todo, writer, progress, simulator_url)
@@ -99,6 +102,15 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     return EXIT_OK
 
 
+def _save_simulator_stats(sim, run_dir: RunDir) -> None:
+    """What the simulator served (per model, per outcome, per second): the ground truth for rate audits."""
+    directory = run_dir.path / "simulator"
+    directory.mkdir(exist_ok=True)
+    with contextlib.suppress(Exception):  # a dead simulator has no stats; the episodes are what matter
+        stats = sim.stats()
+        (directory / f"stats-{time.time_ns()}.json").write_text(json.dumps(stats))
+
+
 def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: flush, then exit 130
     raise KeyboardInterrupt
 
@@ -114,13 +126,13 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     capacity = config.ray.max_concurrency_per_runner
     # A dead runner is replaced by a fresh actor rather than restarted in place: the driver
     # already knows what it held, and a new actor starts from a clean state.
-    actor_cls = ray.remote(EpisodeRunner).options(
-        max_restarts=0, max_task_retries=0, num_cpus=0, scheduling_strategy="SPREAD",
-        max_concurrency=4 * capacity,
-    )
+    actor_cls = ray.remote(EpisodeRunner)
 
     def spawn(name: str) -> RunnerSlot:
-        actor = actor_cls.remote(config, run=run_dir.name, runner=name, n_runners=n_runners,
+        actor = actor_cls.options(
+            name=f"toolsweep/{run_dir.name}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
+            scheduling_strategy="SPREAD", max_concurrency=4 * capacity,
+        ).remote(config, run=run_dir.name, runner=name, n_runners=n_runners,
                                  simulator_url=simulator_url, max_concurrency=capacity)
         return RunnerSlot(name, actor)
 

@@ -79,7 +79,7 @@ async def test_the_script_rides_along_only_for_simulated_models():
         tasks.get_task("typewriter_single").examples[3]
     fake = ScriptedModel(oracle_replies(example))
     await play("typewriter_single", example, fake, send_script=True)
-    assert fake.requests[0].extra_body == {"script": example_script(example)}
+    assert fake.requests[0].extra_body == {"script": example_script(example), "seed": 0}
     fake = ScriptedModel(oracle_replies(example))
     await play("typewriter_single", example, fake)
     assert fake.requests[0].extra_body is None

@@ -1,0 +1,103 @@
+"""Anthropic Messages through the official ``anthropic`` SDK, with native ``tool_use``.
+
+One client per provider instance, reused for every call, on the SDK's aiohttp transport when
+installed; SDK retries off so every attempt is seen by the gate. The reply is read as raw JSON
+and converted by ``providers.wire.anthropic_messages``, the same code the simulator uses to write
+it. SDK exceptions are translated in ``_translate`` only.
+
+The Messages API has no sampling seed, so a request's ``seed`` is not sent; newer SDKs dropped
+``temperature`` too, so it is sent only when the installed SDK takes it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from typing import Any
+
+import anthropic
+
+from providers.errors import ProviderError, ServerError
+from providers.types import Completion, CompletionRequest
+from providers.wire import anthropic_messages
+from providers.wire.translate import (
+    checked,
+    redact,
+    retry_after_s,
+    server_error_text,
+    status_error,
+    transport_error,
+)
+
+NAME = "anthropic"
+
+
+def aiohttp_client() -> Any | None:
+    """The SDK's aiohttp-based HTTP client, or None (SDK default transport) when not installed."""
+    factory = getattr(anthropic, "DefaultAioHttpClient", None)
+    if factory is None:
+        return None
+    try:
+        return factory()
+    except RuntimeError:  # the SDK was installed without its [aiohttp] extra
+        return None
+
+
+class AnthropicProvider:
+    """``await AnthropicProvider(api_key=…).complete(request)`` → Completion, or a
+    ``providers.errors.ProviderError``. ``max_tokens`` (required by the API) is the request's."""
+
+    def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
+                 default_headers: dict[str, str] | None = None) -> None:
+        self._api_key = api_key
+        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout_s,
+                                                max_retries=0, default_headers=default_headers,
+                                                http_client=aiohttp_client())
+        self._takes_temperature = "temperature" in inspect.signature(self._client.messages.create).parameters
+
+    def _arguments(self, request: CompletionRequest) -> dict[str, Any]:
+        system, messages = anthropic_messages.messages_to_wire(request.messages)
+        arguments: dict[str, Any] = {
+            "model": request.model,
+            "messages": messages,
+            "max_tokens": request.max_tokens,
+            "timeout": request.timeout_s,
+        }
+        if system:
+            arguments["system"] = system
+        if request.tools:
+            arguments["tools"] = [anthropic_messages.tool_to_wire(tool) for tool in request.tools]
+        if request.temperature is not None and self._takes_temperature:
+            arguments["temperature"] = request.temperature
+        if request.extra_body:
+            arguments["extra_body"] = request.extra_body
+        return arguments
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        started = time.perf_counter()
+        try:
+            raw = await self._client.messages.with_raw_response.create(**self._arguments(request))
+        except anthropic.APIError as exc:
+            raise self._translate(exc) from None
+        latency_s = time.perf_counter() - started
+        try:
+            completion = anthropic_messages.completion_from_wire(json.loads(raw.http_response.content),
+                                                                 latency_s=latency_s)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})",
+                              status=raw.http_response.status_code) from None
+        return checked(NAME, completion)
+
+    def _translate(self, exc: anthropic.APIError) -> ProviderError:
+        """The one place an SDK exception becomes a ProviderError."""
+        if isinstance(exc, anthropic.APIStatusError):
+            return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), self._api_key),
+                                code=exc.type, retry_after=retry_after_s(exc.response.headers))
+        if isinstance(exc, anthropic.APIConnectionError):
+            return transport_error(NAME, exc, sdk_says_timeout=isinstance(exc, anthropic.APITimeoutError))
+        status = getattr(exc, "status_code", None)
+        return ServerError(f"{NAME}: reply does not match the API schema", status=status)
+
+    async def aclose(self) -> None:
+        await self._client.close()

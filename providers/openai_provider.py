@@ -1,0 +1,98 @@
+"""OpenAI Chat Completions through the official ``openai`` SDK (also any OpenAI-compatible server:
+vLLM, Ollama, llama.cpp server, the simulator).
+
+One client per provider instance, reused for every call, on the SDK's aiohttp transport when
+installed (less client CPU per call than the default httpx one); SDK retries off so every attempt
+is seen by the gate. The reply is read as raw JSON and converted by ``providers.wire.openai_chat``,
+the same code the simulator uses to write it. SDK exceptions are translated in ``_translate``
+only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import openai
+
+from providers.errors import ProviderError, ServerError
+from providers.types import Completion, CompletionRequest
+from providers.wire import openai_chat
+from providers.wire.translate import (
+    checked,
+    redact,
+    retry_after_s,
+    server_error_text,
+    status_error,
+    transport_error,
+)
+
+NAME = "openai"
+
+
+def aiohttp_client() -> Any | None:
+    """The SDK's aiohttp-based HTTP client, or None (SDK default transport) when not installed."""
+    factory = getattr(openai, "DefaultAioHttpClient", None)
+    if factory is None:
+        return None
+    try:
+        return factory()
+    except RuntimeError:  # the SDK was installed without its [aiohttp] extra
+        return None
+
+
+class OpenAIProvider:
+    """``await OpenAIProvider(api_key=…, base_url=…).complete(request)`` → Completion, or a
+    ``providers.errors.ProviderError``."""
+
+    def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
+                 default_headers: dict[str, str] | None = None) -> None:
+        self._api_key = api_key
+        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0,
+                                          default_headers=default_headers, http_client=aiohttp_client())
+
+    @staticmethod
+    def _arguments(request: CompletionRequest) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "model": request.model,
+            "messages": openai_chat.messages_to_wire(request.messages),
+            "max_tokens": request.max_tokens,
+            "timeout": request.timeout_s,
+        }
+        if request.tools:
+            arguments["tools"] = [openai_chat.tool_to_wire(tool) for tool in request.tools]
+        if request.temperature is not None:
+            arguments["temperature"] = request.temperature
+        if request.seed is not None:
+            arguments["seed"] = request.seed
+        if request.extra_body:
+            arguments["extra_body"] = request.extra_body
+        return arguments
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        started = time.perf_counter()
+        try:
+            raw = await self._client.chat.completions.with_raw_response.create(**self._arguments(request))
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        latency_s = time.perf_counter() - started
+        try:
+            completion = openai_chat.completion_from_wire(json.loads(raw.http_response.content), latency_s=latency_s)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})",
+                              status=raw.http_response.status_code) from None
+        return checked(NAME, completion)
+
+    def _translate(self, exc: openai.APIError) -> ProviderError:
+        """The one place an SDK exception becomes a ProviderError."""
+        if isinstance(exc, openai.APIStatusError):
+            return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), self._api_key),
+                                code=exc.code, retry_after=retry_after_s(exc.response.headers))
+        if isinstance(exc, openai.APIConnectionError):
+            return transport_error(NAME, exc, sdk_says_timeout=isinstance(exc, openai.APITimeoutError))
+        status = getattr(exc, "status_code", None)
+        return ServerError(f"{NAME}: reply does not match the API schema", status=status)
+
+    async def aclose(self) -> None:
+        await self._client.close()

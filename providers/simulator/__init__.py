@@ -1,0 +1,38 @@
+"""The provider simulator: a real aiohttp server on loopback speaking the OpenAI Chat Completions
+and Anthropic Messages wire formats, whose "models" are agent policies with seeded faults.
+
+Layers, one concern per file: ``routes_openai`` / ``routes_anthropic`` read and write each wire
+format; ``exchange`` validates a request and draws its fate (``faults``); then
+``wrappers.with_latency(wrappers.with_faults(replies.policy_reply))`` delays it, fails it as
+drawn, or answers with the next turn of its ``policies`` (which read the ``conversation``);
+``stats`` counts what was served. ``server`` runs it in-process, ``process`` in a child process,
+``__main__`` is the command line.
+"""
+
+from providers.simulator.config import (
+    POLICY_NAMES,
+    FaultConfig,
+    LatencyConfig,
+    ModelProfile,
+    NoiseConfig,
+    Outage,
+    profiles_from_json,
+    profiles_to_json,
+)
+from providers.simulator.exchange import INVALID_KEY
+from providers.simulator.process import SimulatorProcess
+from providers.simulator.server import SimulatorServer
+
+__all__ = [
+    "INVALID_KEY",
+    "POLICY_NAMES",
+    "FaultConfig",
+    "LatencyConfig",
+    "ModelProfile",
+    "NoiseConfig",
+    "Outage",
+    "SimulatorProcess",
+    "SimulatorServer",
+    "profiles_from_json",
+    "profiles_to_json",
+]

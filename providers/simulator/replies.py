@@ -1,0 +1,76 @@
+"""The innermost layer: the policy's turn as a reply, native or in text mode, and its HTTP response.
+
+With tools offered, calls are native (``tool_calls`` / ``tool_use``); with none offered (text
+mode) they are written into the text as ``<tool_call>{"name": …, "arguments": …}</tool_call>``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from providers.simulator.conversation import format_text_call
+from providers.simulator.exchange import Exchange
+from providers.simulator.policies import POLICIES, seeded_situation
+from providers.types import ToolCall
+
+REFUSAL_TEXT = "I can't help with that request."
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    refusal: bool = False
+
+
+def policy_reply(exchange: Exchange) -> Reply:
+    """What the model's policy says next, seeded by the conversation (not by arrival order)."""
+    parsed, profile = exchange.parsed, exchange.profile
+    situation = seeded_situation(parsed.messages, parsed.tools, parsed.script, profile.noise,
+                                 server_seed=exchange.sim.seed, profile_seed=profile.seed, request_seed=parsed.seed)
+    turn = POLICIES[profile.policy](situation)
+    if not parsed.tools:
+        return Reply(turn.text + "".join(format_text_call(call.name, call.arguments) for call in turn.calls))
+    calls = tuple(ToolCall(id=exchange.fmt.call_id(situation.rng), name=call.name, arguments=call.arguments,
+                           raw_arguments=json.dumps(call.arguments)) for call in turn.calls)
+    return Reply(turn.text, calls)
+
+
+def garbled(reply: Reply, exchange: Exchange) -> Reply | None:
+    """The reply with its first call's arguments no longer JSON (closing brace cut off). A reply
+    without a call gets a garbled call the model was not meant to make (to the first tool offered,
+    or in text mode the script's first tool); None when there is nothing it could call."""
+    parsed = exchange.parsed
+    if parsed.tools:
+        first = reply.tool_calls[0] if reply.tool_calls else None
+        name = first.name if first else parsed.tools[0].name
+        call_id = first.id if first else exchange.fmt.call_id(random.Random(len(parsed.messages)))
+        raw = first.raw_arguments if first else "{}"
+        broken = ToolCall(id=call_id, name=name, raw_arguments=raw[:-1], error="malformed")
+        return Reply("" if first is None else reply.text, (broken, *reply.tool_calls[1:]))
+    if "}</tool_call>" in reply.text:
+        return Reply(reply.text.replace("}</tool_call>", "</tool_call>", 1))
+    if parsed.script and parsed.script.steps:
+        return Reply(format_text_call(parsed.script.steps[0].name, {}).replace("}</tool_call>", "</tool_call>"))
+    return None
+
+
+def _estimate_tokens(characters: int) -> int:
+    return max(1, characters // 4)
+
+
+def reply_response(exchange: Exchange, reply: Reply) -> web.Response:
+    """The reply in the exchange's wire format, with usage estimated at ~4 characters a token."""
+    parsed = exchange.parsed
+    prompt = sum(len(m.content) + sum(len(c.arguments_json) for c in m.tool_calls) for m in parsed.messages)
+    prompt += sum(len(t.name) + len(t.description) for t in parsed.tools)
+    output = len(reply.text) + sum(len(c.arguments_json) for c in reply.tool_calls)
+    body = exchange.fmt.reply(
+        reply_id=exchange.sim.next_reply_id(), model=parsed.model, text=reply.text, tool_calls=reply.tool_calls,
+        refusal=reply.refusal, input_tokens=_estimate_tokens(prompt), output_tokens=_estimate_tokens(output),
+    )
+    return web.json_response(body)

@@ -1,0 +1,125 @@
+"""The simulator as an aiohttp server on loopback, started and stopped from async code."""
+
+from __future__ import annotations
+
+import ipaddress
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from providers.simulator.config import ModelProfile
+from providers.simulator.exchange import Simulation, serve
+from providers.simulator.replies import policy_reply
+from providers.simulator.routes_anthropic import AnthropicFormat
+from providers.simulator.routes_openai import OpenAIFormat
+from providers.simulator.wrappers import with_faults, with_latency
+
+# Handlers still running this long after stop() are cancelled (hangs are released at once).
+SHUTDOWN_GRACE_S = 0.25
+# The layers every model request goes through once validated, outermost first.
+HANDLER = with_latency(with_faults(policy_reply))
+
+
+def require_loopback(host: str) -> str:
+    """The host as an address to bind; anything but loopback is refused (the simulator has no auth)."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"the simulator binds loopback only (127.0.0.1, ::1 or localhost), not {host!r}")
+    return host
+
+
+def make_app(sim: Simulation) -> web.Application:
+    openai_format, anthropic_format = OpenAIFormat(), AnthropicFormat()
+
+    async def chat_completions(request: web.Request) -> web.StreamResponse:
+        return await serve(sim, openai_format, request, HANDLER)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await serve(sim, anthropic_format, request, HANDLER)
+
+    async def stats(_: web.Request) -> web.Response:
+        return web.json_response(sim.stats.snapshot())
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/messages", messages)
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/health", health)
+    return app
+
+
+class SimulatorServer:
+    """``async with SimulatorServer(profiles, seed=1) as sim:`` then point an SDK at
+    ``sim.openai_base_url`` or ``sim.anthropic_base_url``.
+
+    ``profiles`` maps a request's ``model`` to its behaviour; the policy names (``oracle``,
+    ``noisy``, ``single-call``, ``random``) also work without a profile.
+    """
+
+    def __init__(self, profiles: dict[str, ModelProfile] | None = None, *, seed: int = 0,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host = require_loopback(host)
+        self._port = port
+        self._profiles = dict(profiles or {})
+        self._seed = seed
+        self._sim: Simulation | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the simulator is already running")
+        self._sim = Simulation(self._profiles, self._seed)  # its clocks start with the server
+        runner = web.AppRunner(make_app(self._sim), access_log=None, handler_cancellation=True,
+                               shutdown_timeout=SHUTDOWN_GRACE_S)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
+        await site.start()
+        self._runner = runner
+        self._port = runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        assert self._sim is not None
+        self._sim.closing.set()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+
+    async def __aenter__(self) -> SimulatorServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.base_url + "/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.base_url
+
+    def stats(self) -> dict[str, Any]:
+        if self._sim is None:
+            raise RuntimeError("the simulator has not been started")
+        return self._sim.stats.snapshot()

@@ -1,0 +1,53 @@
+"""What the simulator served: requests by arrival second (to audit client rate limits) and outcomes by model."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+
+def outcome_of_status(status: int) -> str:
+    """The ``calls.outcome`` a client records for an error status."""
+    if status == 429:
+        return "http_429"
+    if status >= 500:
+        return "http_5xx"
+    if status in (401, 403):
+        return "auth"
+    return "bad_request"
+
+
+class ServerStats:
+    """Counters. ``arrival`` when a request comes in, ``outcome`` once its fate is known."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self.started_at = clock()
+        self.requests = 0
+        self._by_model: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._per_second: Counter[int] = Counter()
+        self._per_second_by_model: defaultdict[str, Counter[int]] = defaultdict(Counter)
+
+    def arrival(self, model: str) -> None:
+        second = int(self._clock())
+        self.requests += 1
+        self._per_second[second] += 1
+        self._per_second_by_model[model][second] += 1
+
+    def outcome(self, model: str, outcome: str) -> None:
+        self._by_model[model][outcome] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """The ``/stats`` document (JSON keys are strings, so seconds are too)."""
+        return {
+            "requests": self.requests,
+            "by_model": {model: dict(counts) for model, counts in self._by_model.items()},
+            "per_second": {str(second): n for second, n in sorted(self._per_second.items())},
+            "per_second_by_model": {
+                model: {str(second): n for second, n in sorted(counts.items())}
+                for model, counts in self._per_second_by_model.items()
+            },
+            "started_at": self.started_at,
+        }

@@ -1,0 +1,159 @@
+"""Anthropic Messages JSON ↔ the neutral types, in both directions.
+
+The system prompt is the top-level ``system`` field, not a message. Tools are
+``{name, description, input_schema}``. An assistant's calls are ``tool_use`` content blocks whose
+``input`` is an object; results go back as ``tool_result`` blocks inside one user message
+(consecutive tool results merged, since roles must alternate). A refusal is
+``stop_reason: "refusal"``.
+
+Completions read from this format report ``finish_reason`` in the OpenAI vocabulary (stop,
+tool_calls, length, content_filter) so that records compare across providers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.types import Completion, Message, ToolCall, ToolSpec
+from providers.wire.tool_arguments import parse_tool_call
+
+FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_calls", "max_tokens": "length",
+                  "refusal": "content_filter", "model_context_window_exceeded": "length"}
+
+# -- tools -------------------------------------------------------------------------------------
+
+
+def tool_to_wire(tool: ToolSpec) -> dict[str, Any]:
+    return {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}
+
+
+def tool_from_wire(item: dict[str, Any]) -> ToolSpec:
+    return ToolSpec(name=item["name"], description=item.get("description", ""),
+                    parameters=item.get("input_schema") or {"type": "object", "properties": {}})
+
+
+# -- messages: neutral → wire ------------------------------------------------------------------
+
+
+def tool_use_block(call: ToolCall) -> dict[str, Any]:
+    """A call as a ``tool_use`` block. A call whose arguments did not parse keeps its raw text as
+    ``input``: that is how the simulator serves a malformed call (the adapter reads it back with
+    ``error`` set); a request never sends one, see ``_assistant_blocks``."""
+    return {"type": "tool_use", "id": call.id, "name": call.name,
+            "input": call.raw_arguments if call.error else call.arguments}
+
+
+def _assistant_blocks(message: Message) -> list[dict[str, Any]] | str:
+    if not message.tool_calls:
+        return message.content
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
+    # The API only takes objects as input: a broken call goes back with empty arguments.
+    blocks += [{"type": "tool_use", "id": call.id, "name": call.name, "input": {} if call.error else call.arguments}
+               for call in message.tool_calls]
+    return blocks
+
+
+def _as_blocks(content: list[dict[str, Any]] | str) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else [{"type": "text", "text": content}] if content else []
+
+
+def messages_to_wire(messages: tuple[Message, ...] | list[Message]) -> tuple[str | None, list[dict[str, Any]]]:
+    """``(system, messages)``: system turns joined into the top-level field; tool results (and any
+    user text right after them) merged into one user message of blocks."""
+    system = [m.content for m in messages if m.role == "system"]
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.role == "assistant":
+            wire.append({"role": "assistant", "content": _assistant_blocks(message)})
+            continue
+        content: list[dict[str, Any]] | str = (
+            [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}]
+            if message.role == "tool" else message.content
+        )
+        if wire and wire[-1]["role"] == "user":
+            wire[-1]["content"] = _as_blocks(wire[-1]["content"]) + _as_blocks(content)
+        else:
+            wire.append({"role": "user", "content": content})
+    return ("\n\n".join(system) if system else None), wire
+
+
+# -- messages: wire → neutral ------------------------------------------------------------------
+
+
+def _text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "".join(block.get("text", "") for block in content if isinstance(block, dict) and block.get("type") == "text")
+
+
+def messages_from_wire(system: Any, items: list[dict[str, Any]]) -> tuple[Message, ...]:
+    """Neutral messages: the system field first, each ``tool_result`` block as its own tool message
+    (named after the ``tool_use`` it answers), text blocks as user/assistant text."""
+    messages: list[Message] = [Message(role="system", content=_text(system))] if system else []
+    names: dict[str, str] = {}
+    for item in items:
+        role, content = item["role"], item.get("content")
+        if role == "assistant":
+            blocks = content if isinstance(content, list) else []
+            calls = tuple(parse_tool_call(b.get("id", ""), b["name"], b.get("input"))
+                          for b in blocks if b.get("type") == "tool_use")
+            names.update((call.id, call.name) for call in calls)
+            messages.append(Message(role="assistant", content=_text(content), tool_calls=calls))
+            continue
+        if isinstance(content, list):
+            for block in content:
+                if block.get("type") == "tool_result":
+                    call_id = block.get("tool_use_id", "")
+                    messages.append(Message(role="tool", content=_text(block.get("content")),
+                                            tool_call_id=call_id, name=names.get(call_id)))
+        text = _text(content)
+        if text:
+            messages.append(Message(role="user", content=text))
+    return tuple(messages)
+
+
+# -- replies -----------------------------------------------------------------------------------
+
+
+def reply_to_wire(*, reply_id: str, model: str, text: str, tool_calls: tuple[ToolCall, ...] = (),
+                  refusal: bool = False, input_tokens: int = 0, output_tokens: int = 0) -> dict[str, Any]:
+    """A ``message`` body: a text block (when there is text), then one ``tool_use`` block per call."""
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    content += [tool_use_block(call) for call in tool_calls]
+    stop_reason = "refusal" if refusal else "tool_use" if tool_calls else "end_turn"
+    return {"id": reply_id, "type": "message", "role": "assistant", "model": model, "content": content,
+            "stop_reason": stop_reason, "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}}
+
+
+def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Completion:
+    content = body.get("content") or []
+    stop_reason = body.get("stop_reason") or "end_turn"
+    usage = body.get("usage") or {}
+    return Completion(
+        text=_text(content),
+        tool_calls=tuple(parse_tool_call(b.get("id", ""), b["name"], b.get("input"))
+                         for b in content if b.get("type") == "tool_use"),
+        finish_reason=FINISH_REASONS.get(stop_reason, stop_reason),
+        refusal=stop_reason == "refusal",
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        latency_s=latency_s,
+    )
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
+                403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+                429: "rate_limit_error", 529: "overloaded_error"}
+
+
+def error_to_wire(status: int, message: str) -> dict[str, Any]:
+    """An error body shaped like Anthropic's: ``{"type": "error", "error": {type, message}}``."""
+    error_type = _ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return {"type": "error", "error": {"type": error_type, "message": message}}

@@ -1,0 +1,30 @@
+"""Tool-call arguments as they travel on the wire: JSON text (OpenAI) or an object (Anthropic)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from providers.types import ToolCall
+
+
+def parse_tool_call(call_id: str, name: str, raw: Any) -> ToolCall:
+    """A ToolCall from arguments sent as JSON text (OpenAI) or as an object (Anthropic).
+
+    Text that is not a JSON object gives a call with ``error`` set and the text kept in
+    ``raw_arguments``, so the agent loop can show the model what went wrong.
+    """
+    if isinstance(raw, dict):
+        return ToolCall(id=call_id, name=name, arguments=raw, raw_arguments=json.dumps(raw, sort_keys=True))
+    text = "" if raw is None else raw if isinstance(raw, str) else json.dumps(raw)
+    if not text.strip():  # some servers send "" for a call without arguments
+        return ToolCall(id=call_id, name=name, arguments={}, raw_arguments=text)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return ToolCall(id=call_id, name=name, raw_arguments=text,
+                        error=f"arguments of {name!r} are not valid JSON: {exc.msg} at position {exc.pos}")
+    if not isinstance(value, dict):
+        return ToolCall(id=call_id, name=name, raw_arguments=text,
+                        error=f"arguments of {name!r} must be a JSON object, got {type(value).__name__}")
+    return ToolCall(id=call_id, name=name, arguments=value, raw_arguments=text)

@@ -1,0 +1,115 @@
+"""End to end: config → Ray runners → the simulator through the real SDKs → Arrow files."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import tasks
+from orchestrator.config import load_config
+from orchestrator.sweep import run_sweep
+from tests.orchestrator.sweep_helpers import (
+    calls,
+    episodes,
+    max_requests_per_second,
+    planned_ids,
+    simulator_stats,
+    write_config,
+)
+
+pytestmark = [pytest.mark.ray, pytest.mark.usefixtures("ray_session")]
+
+
+def sweep(path, **kwargs) -> int:
+    return run_sweep(load_config(path), config_path=path, **kwargs)
+
+
+def test_the_oracle_is_perfect_everywhere_and_single_call_fails_long_words(tmp_path):
+    path = write_config(
+        tmp_path, tasks=list(tasks.TASK_NAMES), strategies=["native", "text"],
+        models=[{"id": "oracle", "provider": "simulated", "model": "oracle"},
+                {"id": "oracle-anthropic", "provider": "simulated", "model": "oracle", "api_format": "anthropic"},
+                {"id": "weak", "provider": "simulated", "model": "single-call"}])
+    assert sweep(path) == 0
+    run = tmp_path / "runs" / "e2e"
+    df = episodes(run)
+    assert df.height == len(planned_ids(path)) and df["episode_id"].n_unique() == df.height
+    assert set(df["episode_id"]) == planned_ids(path)
+
+    oracle = df.filter(df["model_id"].str.starts_with("oracle"))
+    assert oracle["status"].unique().to_list() == ["completed"]
+    assert oracle["correct"].all() and oracle["steps_match"].all()
+    assert (oracle["step_ratio"] == 1.0).all()
+    assert oracle.filter(oracle["task"].str.starts_with("typewriter"))["state_correct"].all()
+    assert oracle.filter(~oracle["task"].str.starts_with("typewriter"))["state_correct"].is_null().all()
+    assert set(oracle["strategy"]) == {"native", "text"}
+
+    weak = df.filter((df["model_id"] == "weak") & df["task"].str.starts_with("typewriter"))
+    assert weak.filter(weak["expected_steps"] <= 2)["correct"].all()
+    assert not weak.filter(weak["expected_steps"] > 2)["correct"].any()
+
+    c = calls(run)
+    assert c.height == df["n_attempts"].sum()
+    assert set(c["episode_id"]) <= set(df["episode_id"])
+
+
+def test_under_heavy_faults_every_episode_ends_with_a_status_and_the_rate_holds(tmp_path):
+    rpm = 1200
+    path = write_config(
+        tmp_path, tasks=[{"name": "multiverse_math", "limit": 10}, {"name": "relational_data", "limit": 10}],
+        seeds=2,
+        models=[{"id": "flaky", "provider": "simulated", "model": "oracle",
+                 "faults": {"http_5xx": 0.3, "http_429": 0.1, "hang": 0.02, "retry_after_s": 0.2,
+                            "hang_s": 30}}],
+        providers={"simulated": {"rpm": rpm, "timeout_s": 1.0, "max_attempts": 4, "max_total_s": 20,
+                                 "breaker": {"failures": 50, "failure_ratio": 1.0, "cooldown_s": 0.5}}})
+    started = time.monotonic()
+    assert sweep(path) == 0
+    assert time.monotonic() - started < 120
+    run = tmp_path / "runs" / "e2e"
+    df = episodes(run)
+    assert set(df["episode_id"]) == planned_ids(path) and df["episode_id"].n_unique() == df.height
+    assert set(df["status"]) <= {"completed", "provider_failed"}
+    assert df.filter(df["status"] == "completed")["correct"].all()
+    c = calls(run)
+    outcomes = set(c["outcome"])
+    assert {"ok", "http_5xx", "http_429", "timeout"} <= outcomes
+    stats = simulator_stats(run)
+    assert sum(s["requests"] for s in stats) == c.height  # every attempt the server saw is a row
+    # the limiter's bucket holds one second of budget; one extra for requests straddling a second
+    assert max_requests_per_second(stats) <= rpm / 60 + 1
+
+
+def test_a_killed_runner_loses_and_duplicates_nothing(tmp_path):
+    import ray
+
+    path = write_config(
+        tmp_path, tasks=[{"name": "typewriter_single"}, {"name": "relational_data"}], seeds=3,
+        models=[{"id": "oracle", "provider": "simulated", "model": "oracle",
+                 "latency_ms": {"mean": 30, "jitter": 10}}],
+        ray={"runners": 2, "max_concurrency_per_runner": 16})
+    run = tmp_path / "runs" / "e2e"
+    killed: list[int] = []
+
+    def kill_a_runner_once_work_is_flowing() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((run / "episodes").glob("*.arrow")):
+            time.sleep(0.1)
+        actor = ray.get_actor("toolsweep/e2e/runner-0")
+        info = ray.get(actor.describe.remote())
+        assert info["running"] > 0
+        ray.kill(actor, no_restart=True)
+        killed.append(info["pid"])
+
+    killer = threading.Thread(target=kill_a_runner_once_work_is_flowing, daemon=True)
+    killer.start()
+    assert sweep(path) == 0
+    killer.join(5)
+    assert killed, "the runner was never killed"
+    df = episodes(run)
+    assert set(df["episode_id"]) == planned_ids(path)
+    assert df["episode_id"].n_unique() == df.height
+    assert df["correct"].all()
+    assert set(calls(run)["episode_id"]) <= set(df["episode_id"])

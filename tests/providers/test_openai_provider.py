@@ -1,0 +1,90 @@
+"""The OpenAI adapter against canned replies: what it sends, and errors the simulator never makes."""
+
+from __future__ import annotations
+
+import socket
+
+import openai
+import pytest
+
+from providers.errors import (
+    AuthError,
+    ConnectionFailed,
+    QuotaExhausted,
+    RateLimited,
+    Refusal,
+    ServerError,
+)
+from providers.openai_provider import OpenAIProvider, aiohttp_client
+from providers.types import CompletionRequest, Message, ToolSpec
+from providers.wire import openai_chat
+
+TOOL = ToolSpec("add", "Add two numbers.", {"type": "object", "properties": {"a": {"type": "number"}}})
+MESSAGES = (Message(role="system", content="Be brief."), Message(role="user", content="2+2?"))
+OK_REPLY = openai_chat.reply_to_wire(reply_id="r", model="m", created=0, text="4", input_tokens=5, output_tokens=1)
+
+
+def _error(message: str, code: str | None = None, kind: str = "invalid_request_error") -> dict:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+async def test_request_fields_sent_and_reply_read(canned, adapter_for, fake_key):
+    server = await canned(200, OK_REPLY)
+    provider = adapter_for("openai", server.url)
+    completion = await provider.complete(CompletionRequest(
+        model="gpt-test", messages=MESSAGES, tools=(TOOL,), temperature=0.0, seed=3, max_tokens=50,
+        extra_body={"script": {"answer": "4"}}))
+    assert (completion.text, completion.input_tokens, completion.output_tokens) == ("4", 5, 1)
+    headers, body = server.received[0]
+    assert headers["Authorization"] == f"Bearer {fake_key}"
+    assert body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}]
+    assert body["tools"] == [openai_chat.tool_to_wire(TOOL)]
+    assert (body["temperature"], body["seed"], body["max_tokens"], body["script"]) == (0.0, 3, 50, {"answer": "4"})
+    await provider.complete(CompletionRequest(model="gpt-test", messages=MESSAGES))
+    assert not {"tools", "temperature", "seed", "script"} & set(server.received[1][1])
+
+
+async def test_one_attempt_per_call_no_sdk_retries(canned, adapter_for):
+    server = await canned(503, _error("busy", kind="server_error"))
+    with pytest.raises(ServerError):
+        await adapter_for("openai", server.url).complete(CompletionRequest(model="m", messages=MESSAGES))
+    assert len(server.received) == 1
+
+
+@pytest.mark.parametrize(("status", "body", "headers", "error"), [
+    (429, _error("You exceeded your current quota", "insufficient_quota", "insufficient_quota"), None, QuotaExhausted),
+    (429, _error("Rate limit reached", "rate_limit_exceeded"), {"retry-after-ms": "2500"}, RateLimited),
+    (400, _error("Your request was rejected by our safety system", "content_policy_violation"), None, Refusal),
+    (401, _error("Incorrect API key provided: sk-te*********************cdef.", "invalid_api_key"), None, AuthError),
+    (200, "{not json", None, ServerError),
+])
+async def test_replies_the_simulator_never_sends(canned, adapter_for, fake_key, status, body, headers, error):
+    server = await canned(status, body, headers)
+    with pytest.raises(error) as caught:
+        await adapter_for("openai", server.url).complete(CompletionRequest(model="m", messages=MESSAGES))
+    assert type(caught.value) is error
+    assert fake_key[-4:] not in str(caught.value) and "*****" not in str(caught.value)
+    if error is RateLimited:
+        assert caught.value.retry_after == 2.5
+
+
+async def test_refusal_field_without_content_filter_is_a_refusal(canned, adapter_for):
+    reply = openai_chat.reply_to_wire(reply_id="r", model="m", created=0, text="", refusal="I can't.")
+    reply["choices"][0]["finish_reason"] = "stop"
+    server = await canned(200, reply)
+    with pytest.raises(Refusal):
+        await adapter_for("openai", server.url).complete(CompletionRequest(model="m", messages=MESSAGES))
+
+
+async def test_nobody_listening_is_a_connection_failure():
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    provider = OpenAIProvider(api_key="k", base_url=f"http://127.0.0.1:{port}/v1")
+    with pytest.raises(ConnectionFailed):
+        await provider.complete(CompletionRequest(model="m", messages=MESSAGES, timeout_s=2))
+    await provider.aclose()
+
+
+def test_uses_the_sdk_aiohttp_transport_when_installed():
+    assert isinstance(aiohttp_client(), openai.DefaultAioHttpClient)
