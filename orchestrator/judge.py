@@ -1,0 +1,58 @@
+"""An optional LLM judge: a configured model grades free-text answers against the reference.
+
+The deterministic matchers of each task decide ``correct``; the judge's verdict goes to
+``judge_correct`` beside it, so the two can be compared. As in the published benchmark, the judge is
+not shown the question for Multiverse Math (it would recompute the arithmetic of our universe).
+
+A simulated judge has no opinion of its own: its script's answer is the deterministic verdict, so
+an ``oracle`` judge agrees with the matchers and a ``noisy`` one models a judge that errs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from orchestrator.agent import ModelCall
+from providers.errors import ProviderError
+from providers.types import CompletionRequest, Message
+
+QUESTION_HIDDEN = frozenset({"multiverse_math"})
+INSTRUCTIONS = (
+    "You grade an assistant's answer against a reference answer. The answer is correct when it states "
+    "the same result as the reference (ignore formatting, wording and rounding within 1%). "
+    "Reply with exactly one word: CORRECT or INCORRECT."
+)
+_VERDICT = re.compile(r"\b(INCORRECT|CORRECT)\b", re.IGNORECASE)
+
+
+def judge_prompt(task: str, question: str, reference: str, answer: str) -> str:
+    parts = [] if task in QUESTION_HIDDEN else [f"Question: {question}"]
+    parts += [f"Reference answer: {reference}", f"Assistant's answer: {answer}"]
+    return "\n".join(parts)
+
+
+def parse_verdict(text: str) -> bool | None:
+    """CORRECT → True, INCORRECT → False, anything else → None (no verdict)."""
+    match = _VERDICT.search(text or "")
+    return None if match is None else match.group(1).upper() == "CORRECT"
+
+
+async def judge_answer(judge: ModelCall, *, task: str, question: str, reference: str, answer: str,
+                       deterministic: bool | None, seed: int, on_attempt: Any) -> bool | None:
+    """The judge's verdict, or None when it gave none or could not be reached."""
+    extra_body = None
+    if judge.send_script:
+        verdict = "CORRECT" if deterministic else "INCORRECT"
+        extra_body = {"script": {"steps": [], "answer": verdict}, "seed": seed}
+    request = CompletionRequest(
+        model=judge.request_model,
+        messages=(Message("system", INSTRUCTIONS), Message("user", judge_prompt(task, question, reference, answer))),
+        temperature=0.0 if judge.temperature is None else judge.temperature, seed=seed, max_tokens=16,
+        timeout_s=judge.timeout_s, extra_body=extra_body,
+    )
+    try:
+        completion = await judge.complete(request, model_id=judge.model_id, on_attempt=on_attempt)
+    except ProviderError:
+        return None
+    return parse_verdict(completion.text)
