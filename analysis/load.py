@@ -1,0 +1,200 @@
+"""Lazy Polars scans over the Arrow part files of one or more run directories.
+
+A run directory holds ``manifest.json`` and three table directories (``episodes/``, ``calls/``,
+``events/``) of Arrow IPC part files. A table directory may be missing or empty (nothing finished
+yet): its scan is then an empty frame with the expected columns, so every table downstream is
+simply empty rather than an error.
+
+The columns checked here are the ones the analysis reads; the rest of a part file (the
+``tool_calls`` lists, answers, messages) is left to projection pushdown and never read. Columns
+the analysis can do without (``difficulty``, ``judge_correct``, ``breaker_state``, …) are
+optional: a part file without them reads them as null, so older parts load beside newer ones.
+The ``run`` column is set from the manifest's name, so two directories always stay apart.
+Part files whose name starts with a dot are skipped (a writer's temporary files).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+TABLES = ("episodes", "calls", "events")
+
+REQUIRED_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+    "episodes": {
+        "run": pl.String(),
+        "episode_id": pl.String(),
+        "model_id": pl.String(),
+        "provider": pl.String(),
+        "task": pl.String(),
+        "example_id": pl.String(),
+        "seed": pl.Int64(),
+        "strategy": pl.String(),
+        "status": pl.String(),
+        "correct": pl.Boolean(),
+        "state_correct": pl.Boolean(),
+        "steps_match": pl.Boolean(),
+        "step_ratio": pl.Float64(),
+        "n_steps": pl.Int64(),
+        "expected_steps": pl.Int64(),
+        "n_attempts": pl.Int64(),
+        "input_tokens": pl.Int64(),
+        "output_tokens": pl.Int64(),
+        "cost_usd": pl.Float64(),
+        "started_at": pl.Float64(),
+        "duration_s": pl.Float64(),
+    },
+    "calls": {
+        "run": pl.String(),
+        "episode_id": pl.String(),
+        "provider": pl.String(),
+        "model_id": pl.String(),
+        "step": pl.Int64(),
+        "attempt": pl.Int64(),
+        "outcome": pl.String(),
+        "http_status": pl.Int64(),
+        "latency_s": pl.Float64(),
+        "input_tokens": pl.Int64(),
+        "output_tokens": pl.Int64(),
+        "started_at": pl.Float64(),
+    },
+    "events": {
+        "run": pl.String(),
+        "provider": pl.String(),
+        "runner": pl.String(),
+        "kind": pl.String(),
+        "at": pl.Float64(),
+        "from_state": pl.String(),
+        "to_state": pl.String(),
+    },
+}
+
+OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+    "episodes": {"judge_correct": pl.Boolean(), "difficulty": pl.Int64(), "model": pl.String()},
+    "calls": {"retry_after_s": pl.Float64(), "breaker_state": pl.String()},
+    "events": {"value": pl.Float64(), "detail": pl.String()},
+}
+
+
+class AnalysisError(Exception):
+    """A user mistake the analysis cannot work around (bad directory, missing columns)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    name: str
+    path: Path
+    episodes_planned: int | None
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The three tables of every loaded run, concatenated (the ``run`` column tells them apart)."""
+
+    runs: list[RunInfo]
+    episodes: pl.LazyFrame
+    calls: pl.LazyFrame
+    events: pl.LazyFrame
+
+    def collect(self) -> RunData:
+        """Read the columns the analysis needs into memory once, so tables do not rescan files."""
+        frames = pl.collect_all([self.episodes, self.calls, self.events])
+        return RunData(self.runs, *(frame.lazy() for frame in frames))
+
+
+def _empty(table: str) -> pl.LazyFrame:
+    return pl.LazyFrame(schema={**REQUIRED_COLUMNS[table], **OPTIONAL_COLUMNS[table]})
+
+
+def _compatible(actual: pl.DataType, expected: pl.DataType) -> bool:
+    if actual == expected or actual == pl.Null():
+        return True
+    return (actual.is_integer() and expected.is_integer()) or (actual.is_float() and expected.is_float())
+
+
+def _read_manifest(run_dir: Path) -> RunInfo:
+    if not run_dir.is_dir():
+        raise AnalysisError(f"not a directory: {run_dir}")
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise AnalysisError(f"not a run directory (no manifest.json): {run_dir}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AnalysisError(f"unreadable manifest {manifest_path}: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("name"), str):
+        raise AnalysisError(f"manifest without a 'name': {manifest_path}")
+    planned = manifest.get("episodes_planned")
+    return RunInfo(
+        name=manifest["name"],
+        path=run_dir,
+        episodes_planned=planned if isinstance(planned, int) else None,
+        manifest=manifest,
+    )
+
+
+def _part_schema(part: Path) -> dict[str, pl.DataType]:
+    try:
+        return pl.read_ipc_schema(part)
+    except (pl.exceptions.PolarsError, OSError) as exc:  # garbage → ComputeError, empty file → OSError
+        raise AnalysisError(f"not an Arrow IPC file: {part} ({type(exc).__name__})") from None
+
+
+def _normalize(
+    scan: pl.LazyFrame, schema: dict[str, pl.DataType], table: str, where: Path, run_name: str
+) -> pl.LazyFrame:
+    """Check one schema's columns and bring the scan to the expected columns and types."""
+    required = REQUIRED_COLUMNS[table]
+    missing = [name for name in required if name not in schema]
+    if missing:
+        raise AnalysisError(f"{table} part {where} is missing columns: {', '.join(missing)}")
+    columns: list[pl.Expr] = [pl.lit(run_name).alias("run")]  # the directory names the run
+    for name, dtype in {**required, **OPTIONAL_COLUMNS[table]}.items():
+        if name == "run":
+            continue
+        if name not in schema:
+            columns.append(pl.lit(None, dtype=dtype).alias(name))
+            continue
+        if not _compatible(schema[name], dtype):
+            raise AnalysisError(
+                f"{table} column '{name}' in {where} has type {schema[name]}, expected {dtype}"
+            )
+        columns.append(pl.col(name).cast(dtype))
+    return scan.select(columns)
+
+
+def scan_table(run: RunInfo, table: str) -> pl.LazyFrame:
+    """One table of one run as a lazy scan over its part files (grouped by schema)."""
+    parts = sorted(p for p in (run.path / table).glob("*.arrow") if not p.name.startswith("."))
+    if not parts:
+        return _empty(table)
+    by_schema: dict[tuple[tuple[str, str], ...], tuple[dict[str, pl.DataType], list[Path]]] = {}
+    for part in parts:
+        schema = _part_schema(part)
+        key = tuple((name, str(dtype)) for name, dtype in schema.items())
+        by_schema.setdefault(key, (schema, []))[1].append(part)
+    scans = [
+        _normalize(pl.scan_ipc(files), schema, table, files[0], run.name)
+        for schema, files in by_schema.values()
+    ]
+    return scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
+
+
+def load_runs(run_dirs: Sequence[Path | str]) -> RunData:
+    """Scan every table of the given run directories; raise :class:`AnalysisError` on a bad one."""
+    if not run_dirs:
+        raise AnalysisError("no run directory given")
+    runs = [_read_manifest(Path(d)) for d in run_dirs]
+    seen: dict[str, Path] = {}
+    for run in runs:
+        if run.name in seen:
+            raise AnalysisError(f"run name '{run.name}' appears twice: {seen[run.name]} and {run.path}")
+        seen[run.name] = run.path
+    tables = {table: pl.concat([scan_table(run, table) for run in runs], how="vertical") for table in TABLES}
+    return RunData(runs=runs, **tables)

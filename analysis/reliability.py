@@ -1,0 +1,211 @@
+"""Provider reliability from the ``calls`` table (one row per HTTP attempt) and breaker ``events``.
+
+Definitions:
+
+- ``<outcome>_rate``: attempts with that outcome / all attempts of the provider × model.
+- ``retries_per_ok``: attempts beyond the first of their model call / attempts that succeeded.
+  (Each model call numbers its attempts 1, 2, …, so retries are the rows with ``attempt > 1``.)
+- latency percentiles are over ``ok`` attempts, with linear interpolation between closest ranks
+  (numpy's default): for sorted x_0..x_{n−1}, the q-quantile sits at rank h = (n − 1)·q and is
+  x_⌊h⌋ + (h − ⌊h⌋)·(x_⌊h⌋+1 − x_⌊h⌋).
+- breaker openings are ``breaker`` events whose ``to_state`` is ``open``; time open is, per
+  provider and runner, the time from each opening to that breaker's next transition, or to the
+  run's end (its last recorded activity) when none followed.
+- cost is the sum of ``episodes.cost_usd`` of the model's episodes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+OUTCOMES = (
+    "ok",
+    "http_5xx",
+    "http_429",
+    "timeout",
+    "connection",
+    "refusal",
+    "malformed",
+    "bad_request",
+    "auth",
+)
+KEYS = ["run", "provider", "model_id"]
+UNFINISHED = "(unfinished episode)"
+
+
+def run_ends(calls: pl.LazyFrame, episodes: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
+    """The last recorded activity of each run (an attempt's end, an episode's end, an event)."""
+    ends = [
+        calls.select("run", (pl.col("started_at") + pl.col("latency_s")).alias("end")),
+        episodes.select("run", (pl.col("started_at") + pl.col("duration_s")).alias("end")),
+        events.select("run", pl.col("at").alias("end")),
+    ]
+    return pl.concat(ends).group_by("run").agg(pl.col("end").max().alias("run_end"))
+
+
+def breaker_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, events: pl.LazyFrame) -> pl.DataFrame:
+    """Breaker openings and seconds spent open per run × provider × runner."""
+    breaker = ["run", "provider", "runner"]
+    transitions = (
+        events.filter(pl.col("kind") == "breaker")
+        .sort(*breaker, "at")
+        .with_columns(pl.col("at").shift(-1).over(breaker).alias("next_at"))
+        .join(run_ends(calls, episodes, events), on="run", how="left")
+    )
+    open_until = pl.min_horizontal(pl.coalesce("next_at", "run_end"), pl.col("run_end"))
+    is_open = pl.col("to_state") == "open"
+    return (
+        transitions.group_by(breaker)
+        .agg(
+            is_open.sum().cast(pl.Int64).alias("opens"),
+            (open_until - pl.col("at")).clip(lower_bound=0.0).filter(is_open).sum().alias("open_s"),
+        )
+        .sort(breaker)
+        .collect()
+    )
+
+
+def _outcome_rates(calls: pl.LazyFrame) -> pl.LazyFrame:
+    """``<outcome>_rate`` columns from one count per outcome (cheaper than a mask per outcome)."""
+    counts = calls.group_by(*KEYS, "outcome").agg(pl.len().cast(pl.Int64).alias("count")).collect()
+    wide = (
+        counts.pivot(on="outcome", index=KEYS, values="count")
+        if not counts.is_empty()
+        else counts.select(KEYS)
+    )
+    present = [outcome for outcome in OUTCOMES if outcome in wide.columns]
+    total = pl.sum_horizontal(pl.all().exclude(KEYS).fill_null(0))
+    return wide.lazy().select(
+        *KEYS,
+        *[
+            (pl.col(o).fill_null(0) / total).alias(f"{o}_rate")
+            if o in present
+            else pl.lit(0.0).alias(f"{o}_rate")
+            for o in OUTCOMES
+        ],
+    )
+
+
+def reliability_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, breakers: pl.DataFrame) -> pl.DataFrame:
+    """Attempts, outcome rates, retries, latency, tokens, cost and breaker figures per provider × model."""
+    ok = pl.col("outcome") == "ok"
+    ok_latency = pl.col("latency_s").filter(ok)
+    attempts = calls.group_by(KEYS).agg(
+        pl.len().cast(pl.Int64).alias("attempts"),
+        ((pl.col("attempt") > 1).sum() / ok.sum().replace(0, None)).alias("retries_per_ok"),
+        *[
+            ok_latency.quantile(q, interpolation="linear").alias(f"latency_p{int(q * 100)}_s")
+            for q in (0.5, 0.95, 0.99)
+        ],
+        pl.col("input_tokens").sum().alias("input_tokens"),
+        pl.col("output_tokens").sum().alias("output_tokens"),
+    )
+    rate_columns = [f"{outcome}_rate" for outcome in OUTCOMES]
+    cost = episodes.group_by(KEYS).agg(
+        pl.len().cast(pl.Int64).alias("episodes"), pl.col("cost_usd").sum().alias("cost_usd")
+    )
+    per_provider = (
+        breakers.lazy()
+        .group_by("run", "provider")
+        .agg(
+            pl.col("opens").sum().alias("provider_breaker_opens"),
+            pl.col("open_s").sum().alias("provider_breaker_open_s"),
+        )
+    )
+    return (
+        attempts.join(_outcome_rates(calls), on=KEYS, how="left")
+        .join(cost, on=KEYS, how="full", coalesce=True)
+        .join(per_provider, on=["run", "provider"], how="left")
+        .with_columns(
+            pl.col("attempts", "episodes", "provider_breaker_opens").fill_null(0),
+            pl.col("provider_breaker_open_s").fill_null(0.0),
+        )
+        .select(*KEYS, "attempts", *rate_columns, pl.all().exclude(*KEYS, "attempts", *rate_columns))
+        .sort(KEYS)
+        .collect()
+    )
+
+
+def status_table(calls: pl.LazyFrame) -> pl.DataFrame:
+    """Failed attempts per outcome and HTTP status code, with their share of all attempts."""
+    totals = calls.group_by(KEYS).agg(pl.len().cast(pl.Int64).alias("all_attempts"))
+    return (
+        calls.filter(pl.col("outcome") != "ok")
+        .group_by(*KEYS, "outcome", "http_status")
+        .agg(pl.len().cast(pl.Int64).alias("attempts"))
+        .join(totals, on=KEYS, how="left")
+        .with_columns((pl.col("attempts") / pl.col("all_attempts")).alias("share"))
+        .drop("all_attempts")
+        .sort(*KEYS, "outcome", "http_status", nulls_last=True)
+        .collect()
+    )
+
+
+def provider_outcomes(calls: pl.LazyFrame) -> pl.DataFrame:
+    """Share of each outcome among a provider's attempts (all its models together)."""
+    return (
+        calls.group_by("run", "provider", "outcome")
+        .agg(pl.len().cast(pl.Int64).alias("attempts"))
+        .with_columns((pl.col("attempts") / pl.col("attempts").sum().over("run", "provider")).alias("share"))
+        .sort("run", "provider", "outcome")
+        .collect()
+    )
+
+
+def refusals_by_task(calls: pl.LazyFrame, episodes: pl.LazyFrame) -> pl.DataFrame:
+    """Refused attempts and refused episodes per provider × model × task.
+
+    Refused attempts find their task through their episode (only they are joined, not every
+    attempt); the denominator of ``refusal_rate`` is the attempts the finished episodes counted
+    (``episodes.n_attempts``). Refusals of an episode that has not finished (no episodes row
+    yet) are grouped under ``(unfinished episode)``, with no rate.
+    """
+    tasks = episodes.select("run", "episode_id", "task")
+    refusals = (
+        calls.filter(pl.col("outcome") == "refusal")
+        .select("run", "episode_id", "provider", "model_id")
+        .join(tasks, on=["run", "episode_id"], how="left")
+        .with_columns(pl.col("task").fill_null(UNFINISHED))
+        .group_by(*KEYS, "task")
+        .agg(pl.len().cast(pl.Int64).alias("refusals"))
+    )
+    per_task = episodes.group_by(*KEYS, "task").agg(
+        pl.len().cast(pl.Int64).alias("episodes"),
+        pl.col("n_attempts").sum().alias("attempts"),
+        (pl.col("status") == "refused").sum().cast(pl.Int64).alias("refused_episodes"),
+    )
+    return (
+        per_task.join(refusals, on=[*KEYS, "task"], how="full", coalesce=True)
+        .with_columns(pl.col("attempts", "refusals", "episodes", "refused_episodes").fill_null(0))
+        .with_columns(
+            (pl.col("refusals") / pl.col("attempts").replace(0, None)).alias("refusal_rate"),
+            (pl.col("refused_episodes") / pl.col("episodes").replace(0, None)).alias("refused_episode_rate"),
+        )
+        .select(
+            *KEYS,
+            "task",
+            "attempts",
+            "refusals",
+            "refusal_rate",
+            "episodes",
+            "refused_episodes",
+            "refused_episode_rate",
+        )
+        .sort(*KEYS, "task")
+        .collect()
+    )
+
+
+def errors_over_time(calls: pl.LazyFrame) -> pl.DataFrame:
+    """Attempts per minute since the run's first attempt, by provider and outcome."""
+    starts = calls.group_by("run").agg(pl.col("started_at").min().alias("run_start"))
+    minute = ((pl.col("started_at") - pl.col("run_start")) // 60).cast(pl.Int64)
+    return (
+        calls.select("run", "provider", "outcome", "started_at")
+        .join(starts, on="run", how="left")
+        .select("run", "provider", "outcome", minute.alias("minute"))
+        .group_by("run", "provider", "minute", "outcome")
+        .agg(pl.len().cast(pl.Int64).alias("attempts"))
+        .sort("run", "provider", "minute", "outcome")
+        .collect()
+    )

@@ -1,0 +1,152 @@
+"""Every table of the report, computed once from the loaded runs, in the order the report shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis import accuracy, reliability, trajectory, variance
+from analysis.load import RunData
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    name: str  # file stem of its CSV / Markdown files
+    title: str
+    about: str  # one sentence shown under the title
+    frame: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Tables:
+    """``runs``: per run, its path, episodes planned / recorded / scored / excluded / refused,
+    HTTP attempts and time span; ``items``: every other table by name, in report order."""
+
+    runs: pl.DataFrame
+    items: dict[str, ReportTable]
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.items[name].frame
+
+
+def run_summary(data: RunData) -> pl.DataFrame:
+    """Per run: what the manifest planned and what the tables hold."""
+    per_run = (
+        data.episodes.group_by("run")
+        .agg(
+            pl.len().cast(pl.Int64).alias("episodes"),
+            pl.col("status").is_in(accuracy.SCORED_STATUSES).sum().cast(pl.Int64).alias("scored"),
+            pl.col("status").is_in(accuracy.EXCLUDED_STATUSES).sum().cast(pl.Int64).alias("excluded"),
+            (pl.col("status") == "refused").sum().cast(pl.Int64).alias("refused"),
+        )
+        .collect()
+    )
+    attempts = (
+        data.calls.group_by("run")
+        .agg(
+            pl.len().cast(pl.Int64).alias("attempts"),
+            ((pl.col("started_at") + pl.col("latency_s")).max() - pl.col("started_at").min()).alias("span_s"),
+        )
+        .collect()
+    )
+    manifest = pl.DataFrame(
+        {
+            "run": [run.name for run in data.runs],
+            "path": [str(run.path) for run in data.runs],
+            "episodes_planned": [run.episodes_planned for run in data.runs],
+        },
+        schema={"run": pl.String, "path": pl.String, "episodes_planned": pl.Int64},
+    )
+    return (
+        manifest.join(per_run, on="run", how="left")
+        .join(attempts, on="run", how="left")
+        .with_columns(pl.col("episodes", "scored", "excluded", "refused", "attempts").fill_null(0))
+    )
+
+
+def compute_tables(
+    data: RunData, *, n_boot: int = 1000, seed: int = 0, length: str = "expected_steps"
+) -> Tables:
+    """All report tables. ``data`` may be lazy scans or collected frames (see ``RunData.collect``)."""
+    episodes, calls, events = data.episodes, data.calls, data.events
+    scored = accuracy.scored_episodes(episodes).collect().lazy()  # shared by four tables
+    examples = variance.example_outcomes(episodes, scored=scored)
+    lengths = trajectory.length_table(episodes, length, scored=scored)
+    breakers = reliability.breaker_table(calls, episodes, events)
+    specs = [
+        (
+            "accuracy",
+            "Accuracy",
+            "Scored episodes (completed + max_steps) per model, task and strategy; "
+            "± binomial standard errors; excluded (provider_failed + agent_error) and refused beside them.",
+            accuracy.accuracy_table(episodes, scored=scored),
+        ),
+        (
+            "exclusions",
+            "Excluded episodes",
+            "Chi-square tests of whether exclusions depend on the task or the "
+            "example (a small p means the accuracy of what remains may be biased).",
+            accuracy.exclusion_table(episodes),
+        ),
+        (
+            "trajectory_fits",
+            "Trajectory length: logistic fits",
+            f"Success against {length}; half_life is the "
+            "length where predicted success falls to 50% (null with the reason when the data cannot tell).",
+            trajectory.fit_table(lengths),
+        ),
+        ("trajectory", "Trajectory length: accuracy per length", "Scored episodes per length.", lengths),
+        (
+            "variance",
+            "Variance across seeds",
+            "Accuracy with a 95% bootstrap interval resampling examples; "
+            "share of examples whose outcome flips across seeds; standard deviation of per-seed accuracy.",
+            variance.variance_table(episodes, n_boot=n_boot, seed=seed, scored=scored, examples=examples),
+        ),
+        (
+            "pass_k",
+            "pass@k and pass^k",
+            "Unbiased estimators averaged over examples with at least k scored trials.",
+            variance.pass_k_table(episodes, examples=examples),
+        ),
+        (
+            "reliability",
+            "Provider reliability",
+            "Per provider and model: attempt outcome rates, retries per "
+            "successful attempt, latency percentiles of ok attempts, tokens, cost, and the provider's breaker.",
+            reliability.reliability_table(calls, episodes, breakers),
+        ),
+        (
+            "provider_outcomes",
+            "Attempt outcomes per provider",
+            "Share of each outcome among all attempts.",
+            reliability.provider_outcomes(calls),
+        ),
+        (
+            "http_status",
+            "Failed attempts by outcome and HTTP status",
+            "Share of all attempts of the provider and model.",
+            reliability.status_table(calls),
+        ),
+        (
+            "breakers",
+            "Circuit breakers",
+            "Openings and seconds open per provider and runner, clipped at the run's last recorded activity.",
+            breakers,
+        ),
+        (
+            "refusals",
+            "Refusals per task",
+            "Refused attempts and refused episodes per provider, model and task.",
+            reliability.refusals_by_task(calls, episodes),
+        ),
+        (
+            "errors_over_time",
+            "Attempts over time",
+            "Attempts per minute since the run's first attempt, by provider and outcome.",
+            reliability.errors_over_time(calls),
+        ),
+    ]
+    items = {name: ReportTable(name, title, about, frame) for name, title, about, frame in specs}
+    return Tables(runs=run_summary(data), items=items)

@@ -1,0 +1,96 @@
+"""The report's headline tables printed to a terminal with rich: few, short columns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from analysis.tables import Tables
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _label(row: dict[str, Any], several_runs: bool, several_strategies: bool) -> str:
+    label = f"{row['run']}/{row['model_id']}" if several_runs else row["model_id"]
+    return f"{label} · {row['strategy']}" if several_strategies and "strategy" in row else label
+
+
+def _table(
+    title: str, frame: pl.DataFrame, columns: Sequence[tuple[str, Callable[[dict[str, Any]], str]]]
+) -> Table:
+    table = Table(*(name for name, _ in columns), title=title, title_justify="left")
+    for row in frame.iter_rows(named=True):
+        table.add_row(*(cell(row) for _, cell in columns))
+    return table
+
+
+def print_summary(index: Path, tables: Tables, findings: Sequence[str], console: Console) -> None:
+    accuracy, variance, reliability = tables["accuracy"], tables["variance"], tables["reliability"]
+    several_runs = tables.runs.height > 1
+    several_strategies = accuracy["strategy"].n_unique() > 1
+
+    def model(row: dict[str, Any]) -> str:
+        return _label(row, several_runs, several_strategies)
+
+    console.print(f"[bold]Report[/bold] {index}", highlight=False)
+    for line in findings:
+        console.print(f"• {line}", highlight=False)
+    console.print(
+        _table(
+            "Accuracy (scored episodes)",
+            accuracy,
+            [
+                ("model", model),
+                ("task", lambda r: r["task"]),
+                ("n", lambda r: str(r["n"])),
+                ("correct ± s.e.", lambda r: f"{_num(r['correct'])} ± {_num(r['correct_se'])}"),
+                ("excluded", lambda r: str(r["excluded"])),
+                ("refused", lambda r: str(r["refused"])),
+            ],
+        )
+    )
+    console.print(
+        _table(
+            "Variance across seeds",
+            variance,
+            [
+                ("model", model),
+                ("task", lambda r: r["task"]),
+                ("seeds", lambda r: str(r["seeds"])),
+                (
+                    "accuracy [95% CI]",
+                    lambda r: f"{_num(r['accuracy'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]",
+                ),
+                ("flips", lambda r: _pct(r["flip_share"])),
+                ("seed s.d.", lambda r: _num(r["seed_std"], 3)),
+            ],
+        )
+    )
+    console.print(
+        _table(
+            "Reliability",
+            reliability,
+            [
+                ("provider", lambda r: r["provider"]),
+                ("model", lambda r: _label(r, several_runs, False)),
+                ("attempts", lambda r: str(r["attempts"])),
+                ("ok", lambda r: _pct(r["ok_rate"])),
+                ("5xx", lambda r: _pct(r["http_5xx_rate"])),
+                ("429", lambda r: _pct(r["http_429_rate"])),
+                ("retries/ok", lambda r: _num(r["retries_per_ok"])),
+                ("p95 s", lambda r: _num(r["latency_p95_s"])),
+                ("cost $", lambda r: _num(r["cost_usd"], 4)),
+            ],
+        )
+    )
