@@ -11,7 +11,7 @@ Definitions:
 - breaker openings are ``breaker`` events whose ``to_state`` is ``open``; time open is, per
   provider and runner, the time from each opening to that breaker's next transition, or to the
   run's end (its last recorded activity) when none followed.
-- cost is the sum of ``episodes.cost_usd`` of the model's episodes.
+- cost is the sum of ``episodes.cost_usd`` of the model's episodes; null when no episode has a price.
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ def reliability_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, breakers: pl.
     )
     rate_columns = [f"{outcome}_rate" for outcome in OUTCOMES]
     cost = episodes.group_by(KEYS).agg(
-        pl.len().cast(pl.Int64).alias("episodes"), pl.col("cost_usd").sum().alias("cost_usd")
+        pl.len().cast(pl.Int64).alias("episodes"),
+        # unknown (no price configured) stays null rather than a misleading 0
+        pl.when(pl.col("cost_usd").is_not_null().any()).then(pl.col("cost_usd").sum()).alias("cost_usd")
     )
     per_provider = (
         breakers.lazy()
