@@ -116,6 +116,22 @@ class PricePerMTok(_Strict):
     output: NonNegativeFloat
 
 
+class LocalOptions(_Strict):
+    """How the local provider runs its model (``providers.local.LocalProvider``).
+
+    ``grammar`` constrains decoding so every reply is a well-formed call to an offered tool or an
+    answer; it applies to the ``native`` strategy (the ``text`` strategy offers the model no tools).
+    """
+
+    grammar: bool = False
+    workers: PositiveInt = 1
+    n_threads: PositiveInt | None = None
+    n_ctx: PositiveInt = 4096
+
+    def as_options(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class ModelConfig(_Strict):
     """One ``models:`` entry. For ``provider: simulated``, ``model`` is the policy name."""
 
@@ -131,6 +147,7 @@ class ModelConfig(_Strict):
     faults: FaultConfig | None = None
     noise: NoiseConfig | None = None
     model_path: str | None = None
+    local: LocalOptions | None = None
     price_per_mtok: PricePerMTok | None = None
     gate: str | None = Field(None, min_length=1)
 
@@ -152,8 +169,9 @@ class ModelConfig(_Strict):
                 raise _custom("api_format", f"api_format applies only to simulated models "
                               f"(provider {self.provider!r} speaks {native!r})", at="api_format")
             self.api_format = native
-        if self.model_path is not None and self.provider != "local":
-            raise _custom("local_only", "model_path applies only to local models", at="model_path")
+        for key in ("model_path", "local"):
+            if getattr(self, key) is not None and self.provider != "local":
+                raise _custom("local_only", f"{key} applies only to local models", at=key)
         if self.provider == "anthropic" and self.temperature is not None and self.temperature > 1:
             raise _custom("temperature", "anthropic accepts temperature from 0 to 1", at="temperature")
         return self
