@@ -22,6 +22,7 @@ from providers.errors import ProviderError, ServerError
 from providers.types import Completion, CompletionRequest
 from providers.wire import anthropic_messages
 from providers.wire.translate import (
+    aiohttp_client,
     checked,
     redact,
     retry_after_s,
@@ -33,17 +34,6 @@ from providers.wire.translate import (
 NAME = "anthropic"
 
 
-def aiohttp_client() -> Any | None:
-    """The SDK's aiohttp-based HTTP client, or None (SDK default transport) when not installed."""
-    factory = getattr(anthropic, "DefaultAioHttpClient", None)
-    if factory is None:
-        return None
-    try:
-        return factory()
-    except RuntimeError:  # the SDK was installed without its [aiohttp] extra
-        return None
-
-
 class AnthropicProvider:
     """``await AnthropicProvider(api_key=…).complete(request)`` → Completion, or a
     ``providers.errors.ProviderError``. ``max_tokens`` (required by the API) is the request's."""
@@ -53,7 +43,7 @@ class AnthropicProvider:
         self._api_key = api_key
         self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout_s,
                                                 max_retries=0, default_headers=default_headers,
-                                                http_client=aiohttp_client())
+                                                http_client=aiohttp_client(anthropic))
         self._takes_temperature = "temperature" in inspect.signature(self._client.messages.create).parameters
 
     def _arguments(self, request: CompletionRequest) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from providers.errors import ProviderError, ServerError
 from providers.types import Completion, CompletionRequest
 from providers.wire import openai_chat
 from providers.wire.translate import (
+    aiohttp_client,
     checked,
     redact,
     retry_after_s,
@@ -29,17 +30,7 @@ from providers.wire.translate import (
 )
 
 NAME = "openai"
-
-
-def aiohttp_client() -> Any | None:
-    """The SDK's aiohttp-based HTTP client, or None (SDK default transport) when not installed."""
-    factory = getattr(openai, "DefaultAioHttpClient", None)
-    if factory is None:
-        return None
-    try:
-        return factory()
-    except RuntimeError:  # the SDK was installed without its [aiohttp] extra
-        return None
+CHAT_PATH = "/chat/completions"
 
 
 class OpenAIProvider:
@@ -50,38 +41,40 @@ class OpenAIProvider:
                  default_headers: dict[str, str] | None = None) -> None:
         self._api_key = api_key
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0,
-                                          default_headers=default_headers, http_client=aiohttp_client())
+                                          default_headers=default_headers, http_client=aiohttp_client(openai))
 
     @staticmethod
-    def _arguments(request: CompletionRequest) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
+    def _body(request: CompletionRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "model": request.model,
             "messages": openai_chat.messages_to_wire(request.messages),
             "max_tokens": request.max_tokens,
-            "timeout": request.timeout_s,
         }
         if request.tools:
-            arguments["tools"] = [openai_chat.tool_to_wire(tool) for tool in request.tools]
+            body["tools"] = [openai_chat.tool_to_wire(tool) for tool in request.tools]
         if request.temperature is not None:
-            arguments["temperature"] = request.temperature
+            body["temperature"] = request.temperature
         if request.seed is not None:
-            arguments["seed"] = request.seed
+            body["seed"] = request.seed
         if request.extra_body:
-            arguments["extra_body"] = request.extra_body
-        return arguments
+            body.update(request.extra_body)  # as the SDK merges extra_body: top-level fields
+        return body
 
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         try:
-            raw = await self._client.chat.completions.with_raw_response.create(**self._arguments(request))
+            # The SDK's request path (auth, transport, status errors) without ``create``'s walk of
+            # the params through their TypedDict annotations: the body is already wire JSON, which
+            # that walk returns unchanged at about 1 ms of CPU per call.
+            content = await self._client.post(CHAT_PATH, cast_to=bytes, body=self._body(request),
+                                              options={"timeout": request.timeout_s})
         except openai.APIError as exc:
             raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
         try:
-            completion = openai_chat.completion_from_wire(json.loads(raw.http_response.content), latency_s=latency_s)
+            completion = openai_chat.completion_from_wire(json.loads(content), latency_s=latency_s)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})",
-                              status=raw.http_response.status_code) from None
+            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return checked(NAME, completion)
 
     def _translate(self, exc: openai.APIError) -> ProviderError:

@@ -4,12 +4,16 @@ Both limits are ``aiolimiter.AsyncLimiter`` leaky buckets, sized so that no 1-se
 carries more than a second's share of the per-minute budget — including the first second, when
 an unprimed bucket would otherwise let a burst through:
 
-- **requests**: a bucket one permit deep that drains one permit every ``60 / rpm`` seconds.
-  A leaky bucket of depth ``B`` draining ``r`` per second admits up to ``B + r·T`` calls in any
-  window of ``T`` seconds; a bucket holding a whole second (``B = r``) would admit ``2r`` in a
-  second that starts with a full burst. Depth 1 is the only depth that keeps every half-open
-  1 s window at ``rpm / 60`` or fewer while still sustaining the full rate. It also handles
-  fractional rates: rpm 30 is one permit every 2 s, and ``acquire(1)`` never exceeds the bucket.
+- **requests**: one permit every ``60 / rpm`` seconds on a fixed grid, and never more than
+  ``ceil(rpm / 60)`` permits in any half-open 1 s window (a log of the last permits' times).
+  The grid is what a leaky bucket one permit deep gives (a bucket holding a whole second would
+  admit ``2r`` in a second that starts with a full burst), with one difference: a caller that
+  resumes late — the event loop was busy for a millisecond — does not push the grid back, so the
+  next permits catch up instead of the lateness being lost on every permit (at 200 permits/s a
+  busy loop's ~1 ms of lateness per permit would cost 15% of the rate). Catch-up is bounded by
+  the window log, so it never puts more than the budget into any 1 s window, and by
+  ``CATCH_UP_S``: a caller later than that (or the first after an idle spell) restarts the grid.
+  Fractional rates work: rpm 30 is one permit every 2 s.
 - **tokens**: a bucket holding one second of tokens (``tpm / 60``). A request is charged an
   estimate before it is sent (see :func:`estimate_tokens`); one bigger than the bucket is charged
   in bucket-sized chunks, so it waits as long as its size requires instead of deadlocking on an
@@ -24,7 +28,10 @@ injected by running on a loop whose time is virtual — as the tests do — rath
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
+from collections import deque
 from types import TracebackType
 
 from aiolimiter import AsyncLimiter
@@ -36,6 +43,8 @@ CHARS_PER_TOKEN = 4
 # Tool-calling replies here are short, so a large max_tokens is charged at most this much: a
 # sweep that sets max_tokens=32000 must not throttle itself to a crawl on replies of 50 tokens.
 OUTPUT_TOKEN_ALLOWANCE = 1024
+# How far behind its grid the request pacer may fall and still catch up (see the module docstring).
+CATCH_UP_S = 0.25
 
 
 def estimate_tokens(request: CompletionRequest) -> int:
@@ -52,6 +61,39 @@ def estimate_tokens(request: CompletionRequest) -> int:
     return chars // CHARS_PER_TOKEN + min(request.max_tokens, OUTPUT_TOKEN_ALLOWANCE)
 
 
+class RequestPacer:
+    """One permit every ``60 / rpm`` s on a grid that late callers do not push back, and at most
+    ``ceil(rpm / 60)`` permits in any half-open 1 s window. Callers are served in arrival order."""
+
+    def __init__(self, rpm: float) -> None:
+        self.interval = 60.0 / rpm
+        # the float quotient of an integer rate can land a hair above it (e.g. 1200/60)
+        self.per_window = max(1, math.ceil(round(rpm / 60.0, 9)))
+        self._next: float | None = None  # the grid point of the next permit
+        self._recent: deque[float] = deque(maxlen=self.per_window)  # times of the last permits
+        self._turn = asyncio.Lock()  # FIFO: one caller at a time waits for its grid point
+
+    async def acquire(self) -> None:
+        async with self._turn:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            if self._next is None or now - self._next > CATCH_UP_S:
+                self._next = now
+            while (wait_s := self._wait_s(now)) > 0:
+                await asyncio.sleep(wait_s)
+                now = loop.time()
+            self._recent.append(now)
+            self._next += self.interval
+
+    def _wait_s(self, now: float) -> float:
+        """How long until a permit may go (<= 0: now). The window test is written as the
+        definition of a half-open window reads, so float rounding cannot admit one too many."""
+        wait_s = self._next - now
+        if len(self._recent) == self.per_window and not self._recent[0] <= now - 1.0:
+            wait_s = max(wait_s, self._recent[0] + 1.0 - now, 1e-9)
+        return wait_s
+
+
 class RateLimiter:
     """Requests/min and tokens/min limits; either may be ``None`` (unlimited).
 
@@ -64,7 +106,7 @@ class RateLimiter:
             raise ValueError(f"rpm and tpm must be positive or None, got rpm={rpm} tpm={tpm}")
         self.rpm = rpm
         self.tpm = tpm
-        self._requests = AsyncLimiter(1, 60.0 / rpm) if rpm else None
+        self._requests = RequestPacer(rpm) if rpm else None
         self._tokens = AsyncLimiter(tpm / 60.0, 1.0) if tpm else None
 
     async def acquire(self, tokens: int = 0) -> None:
@@ -77,7 +119,7 @@ class RateLimiter:
                 await self._tokens.acquire(chunk)
                 remaining -= chunk
         if self._requests is not None:
-            await self._requests.acquire(1)
+            await self._requests.acquire()
 
     async def __aenter__(self) -> None:
         await self.acquire()

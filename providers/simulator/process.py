@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from providers.simulator.config import ModelProfile, profiles_to_json
+from providers.simulator.urls import SimulatorUrls
 
 STARTUP_TIMEOUT_S = 20.0
 STOP_GRACE_S = 3.0
@@ -22,7 +23,7 @@ POLL_S = 0.02
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-class SimulatorProcess:
+class SimulatorProcess(SimulatorUrls):
     """``with SimulatorProcess(profiles, seed=1) as sim:`` runs ``python -m providers.simulator`` on
     127.0.0.1 with a free port, waits until it answers, and terminates it on exit (killed after a
     short grace). Same URL properties as ``SimulatorServer``; ``stats()`` fetches ``/stats``.
@@ -122,14 +123,6 @@ class SimulatorProcess:
         if self._port is None:
             raise RuntimeError("the simulator process has not been started")
         return f"http://127.0.0.1:{self._port}"
-
-    @property
-    def openai_base_url(self) -> str:
-        return self.base_url + "/v1"
-
-    @property
-    def anthropic_base_url(self) -> str:
-        return self.base_url
 
     def stats(self) -> dict[str, Any]:
         with _OPENER.open(self.base_url + "/stats", timeout=5.0) as response:

@@ -13,6 +13,7 @@ from providers.simulator.exchange import Simulation, serve
 from providers.simulator.replies import policy_reply
 from providers.simulator.routes_anthropic import AnthropicFormat
 from providers.simulator.routes_openai import OpenAIFormat
+from providers.simulator.urls import SimulatorUrls
 from providers.simulator.wrappers import with_faults, with_latency
 
 # Handlers still running this long after stop() are cancelled (hangs are released at once).
@@ -57,7 +58,7 @@ def make_app(sim: Simulation) -> web.Application:
     return app
 
 
-class SimulatorServer:
+class SimulatorServer(SimulatorUrls):
     """``async with SimulatorServer(profiles, seed=1) as sim:`` then point an SDK at
     ``sim.openai_base_url`` or ``sim.anthropic_base_url``.
 
@@ -110,14 +111,6 @@ class SimulatorServer:
     def base_url(self) -> str:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self._port}"
-
-    @property
-    def openai_base_url(self) -> str:
-        return self.base_url + "/v1"
-
-    @property
-    def anthropic_base_url(self) -> str:
-        return self.base_url
 
     def stats(self) -> dict[str, Any]:
         if self._sim is None:

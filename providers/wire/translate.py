@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import aiohttp
 
@@ -33,6 +34,20 @@ _MASKED_KEY = re.compile(r"[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]*")
 _KEY_LIKE = re.compile(r"\b(?:sk|sk-ant|sk-proj)-[A-Za-z0-9_\-]{8,}")
 _SAFETY_CODES = {"content_policy_violation", "content_filter", "safety"}
 _SAFETY_WORDS = re.compile(r"content (?:management )?policy|safety system|content filter", re.IGNORECASE)
+
+
+def aiohttp_client(sdk: Any) -> Any | None:
+    """The SDK's aiohttp-based HTTP client, or None (the SDK's default transport) when not installed.
+
+    ``sdk`` is the ``openai`` or ``anthropic`` module; both name the class ``DefaultAioHttpClient``.
+    """
+    factory = getattr(sdk, "DefaultAioHttpClient", None)
+    if factory is None:
+        return None
+    try:
+        return factory()
+    except RuntimeError:  # the SDK was installed without its [aiohttp] extra
+        return None
 
 
 def redact(text: str, api_key: str | None) -> str:

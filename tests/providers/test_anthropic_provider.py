@@ -7,10 +7,10 @@ import inspect
 import anthropic
 import pytest
 
-from providers.anthropic_provider import aiohttp_client
 from providers.errors import AuthError, BadRequest, QuotaExhausted, RateLimited, Refusal, ServerError
 from providers.types import CompletionRequest, Message, ToolCall, ToolSpec
 from providers.wire import anthropic_messages
+from providers.wire.translate import aiohttp_client
 
 TOOL = ToolSpec("add", "Add two numbers.", {"type": "object", "properties": {"a": {"type": "number"}}})
 CALL = ToolCall(id="toolu_1", name="add", arguments={"a": 2}, raw_arguments='{"a": 2}')
@@ -69,4 +69,4 @@ async def test_refusal_stop_reason(canned, adapter_for):
 
 
 def test_uses_the_sdk_aiohttp_transport_when_installed():
-    assert isinstance(aiohttp_client(), anthropic.DefaultAioHttpClient)
+    assert isinstance(aiohttp_client(anthropic), anthropic.DefaultAioHttpClient)

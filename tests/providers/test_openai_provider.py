@@ -15,9 +15,10 @@ from providers.errors import (
     Refusal,
     ServerError,
 )
-from providers.openai_provider import OpenAIProvider, aiohttp_client
+from providers.openai_provider import OpenAIProvider
 from providers.types import CompletionRequest, Message, ToolSpec
 from providers.wire import openai_chat
+from providers.wire.translate import aiohttp_client
 
 TOOL = ToolSpec("add", "Add two numbers.", {"type": "object", "properties": {"a": {"type": "number"}}})
 MESSAGES = (Message(role="system", content="Be brief."), Message(role="user", content="2+2?"))
@@ -87,4 +88,4 @@ async def test_nobody_listening_is_a_connection_failure():
 
 
 def test_uses_the_sdk_aiohttp_transport_when_installed():
-    assert isinstance(aiohttp_client(), openai.DefaultAioHttpClient)
+    assert isinstance(aiohttp_client(openai), openai.DefaultAioHttpClient)
