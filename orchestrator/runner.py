@@ -27,15 +27,29 @@ from orchestrator.records import EpisodeRow, EventRow, to_table
 
 @dataclass
 class Exchange:
-    """What a runner hands back: finished rows as Arrow tables, and its live counters."""
+    """What a runner hands back: finished rows as Arrow tables, and its live counters.
+
+    The tables travel as Arrow IPC streams (``payloads``, by table name): one buffer each, which
+    Ray ships as it is, where pickling a ``pa.Table`` walks it column by column in Python.
+    """
 
     runner: str
-    episodes: pa.Table | None
-    calls: pa.Table | None
-    events: pa.Table | None
+    payloads: dict[str, bytes]
     done_ids: list[str]
     running: int
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def table(self, kind: str) -> pa.Table | None:
+        """The rows of ``kind`` (episodes, calls, events) this exchange carries, if any."""
+        payload = self.payloads.get(kind)
+        return None if payload is None else pa.ipc.open_stream(payload).read_all()
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 class EpisodeRunner:
@@ -46,7 +60,10 @@ class EpisodeRunner:
         self._name = runner
         self._endpoints = Endpoints(config, n_runners=n_runners, simulator_url=simulator_url,
                                     on_event=self._on_gate_event)
-        self._slots = asyncio.Semaphore(max_concurrency)
+        # ``max_concurrency`` episodes per gate: those waiting on one endpoint's open breaker
+        # must not take the places of another endpoint's episodes
+        self._gate_of = {m.id: m.gate_key for m in config.models}
+        self._slots = {gate: asyncio.Semaphore(max_concurrency) for gate in set(self._gate_of.values())}
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task] = set()
@@ -76,7 +93,7 @@ class EpisodeRunner:
         return self._drain()
 
     async def _run_one(self, spec: EpisodeSpec) -> None:
-        async with self._slots:
+        async with self._slots[self._gate_of[spec.model_id]]:
             try:
                 result = await self._episode(spec)
             except Exception as exc:  # never lose an episode: record it as agent_error
@@ -94,27 +111,39 @@ class EpisodeRunner:
     def _drain(self) -> Exchange:
         finished, self._finished = self._finished, []
         events, self._events = self._events, []
-        episodes = [r.episode.to_dict() for r in finished]
-        calls = [c.to_dict() for r in finished for c in r.calls]
+        rows = {"episodes": [r.episode.to_dict() for r in finished],
+                "calls": [c.to_dict() for r in finished for c in r.calls],
+                "events": [e.to_dict() for e in events]}
         return Exchange(
             runner=self._name,
-            episodes=to_table("episodes", episodes) if episodes else None,
-            calls=to_table("calls", calls) if calls else None,
-            events=to_table("events", [e.to_dict() for e in events]) if events else None,
+            payloads={kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows},
             done_ids=[r.episode.episode_id for r in finished],
             running=len(self._running),
             gates=self._endpoints.counters(),
         )
 
     def describe(self) -> dict[str, Any]:
-        """Where this runner lives: for diagnostics and failure drills."""
+        """Where this runner lives and how much memory it holds: for diagnostics, failure drills and
+        memory benchmarks (``rss_kib`` now, ``peak_rss_kib`` since start; None off Linux)."""
         return {"runner": self._name, "pid": os.getpid(), "node_id": self._node_id,
-                "running": len(self._running)}
+                "running": len(self._running), **_memory_kib()}
 
     async def close(self) -> None:
         for task in list(self._running):
             task.cancel()
         await self._endpoints.aclose()
+
+
+def _memory_kib() -> dict[str, int | None]:
+    """Resident set size now and at its peak, from /proc/self/status (VmRSS, VmHWM)."""
+    fields = {"VmRSS": "rss_kib", "VmHWM": "peak_rss_kib"}
+    found: dict[str, int | None] = dict.fromkeys(fields.values())
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in fields:
+                found[fields[key]] = int(value.split()[0])
+    return found
 
 
 def _node_id() -> str | None:

@@ -13,7 +13,7 @@ import contextlib
 import json
 import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +35,23 @@ MAX_RUNNER_REPLACEMENTS = 8
 
 @dataclass
 class RunnerSlot:
-    """The driver's view of one runner: its actor, the call under way, what it holds."""
+    """The driver's view of one runner: its actor, the call under way, what it holds (by id, in
+    the order it was handed over) and how many of those go through each gate."""
 
     name: str
     actor: object
-    holding: set[str] = field(default_factory=set)
+    holding: dict[str, tuple[str, EpisodeSpec]] = field(default_factory=dict)  # id → (gate, spec)
+    per_gate: Counter[str] = field(default_factory=Counter)
     pending: object | None = None  # ObjectRef of the exchange under way
+
+    def hold(self, gate: str, spec: EpisodeSpec) -> None:
+        self.holding[spec.episode_id] = (gate, spec)
+        self.per_gate[gate] += 1
+
+    def release(self, episode_id: str) -> None:
+        held = self.holding.pop(episode_id, None)
+        if held is not None:
+            self.per_gate[held[0]] -= 1
 
 
 def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None, address: str | None = None,
@@ -49,8 +60,7 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     console = console or Console()
     plan = build_plan(config, limit=limit)
     run_dir = RunDir.prepare(config, config_path, plan, fresh=fresh, out=out, dry_run=dry_run)
-    done = done_episode_ids(run_dir.path) if run_dir.path.exists() else set()
-    todo = [spec for spec in plan if spec.episode_id not in done]
+    todo = _pending(plan, run_dir)
     console.print(f"run {run_dir.path}: {len(plan)} episodes planned, {len(plan) - len(todo)} already "
                   f"recorded, {len(todo)} to run")
     if dry_run:
@@ -61,7 +71,8 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
         return EXIT_OK
 
     writer = PartWriter(run_dir.path)
-    progress = SweepProgress(planned=len(plan), already_done=len(plan) - len(todo), console=console)
+    already_done = len(plan) - len(todo)
+    progress = SweepProgress(planned=len(plan), already_done=already_done, console=console)
     interrupted = False
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -80,13 +91,16 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
         interrupted = True
     except BaseException:
         writer.flush()
-        run_dir.finish("failed", {"episodes": len(done_episode_ids(run_dir.path))})
+        run_dir.finish("failed", {"episodes": already_done + writer.rows_written["episodes"]})
         raise
     finally:
         signal.signal(signal.SIGTERM, previous_sigterm)
         writer.flush()
 
-    recorded = len(done_episode_ids(run_dir.path))
+    # Counted, not read back: every row the writer wrote is a planned episode not on disk before,
+    # and none is written twice (re-reading 100k rows would make the driver's peak memory grow
+    # with the sweep).
+    recorded = already_done + writer.rows_written["episodes"]
     if interrupted:
         run_dir.finish("interrupted", {"episodes": recorded})
         console.print(f"interrupted: {recorded}/{len(plan)} episodes recorded in {run_dir.path}\n"
@@ -100,6 +114,14 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
         console.print(f"[red]only {recorded} of {len(plan)} planned episodes were recorded[/red]")
         return EXIT_INTERNAL
     return EXIT_OK
+
+
+def _pending(plan: list[EpisodeSpec], run_dir: RunDir) -> list[EpisodeSpec]:
+    """The plan minus what the run directory holds (resume); the ids read are dropped after."""
+    if not run_dir.path.exists():
+        return list(plan)
+    done = done_episode_ids(run_dir.path)
+    return [spec for spec in plan if spec.episode_id not in done]
 
 
 def _save_simulator_stats(sim, run_dir: RunDir) -> None:
@@ -136,8 +158,12 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
                                  simulator_url=simulator_url, max_concurrency=capacity)
         return RunnerSlot(name, actor)
 
-    index = {spec.episode_id: spec for spec in todo}
-    queue: deque[EpisodeSpec] = deque(todo)
+    # One queue per gate, and a runner's concurrency is per gate too: episodes stuck behind one
+    # endpoint's open breaker then hold only that endpoint's share, never the others'.
+    gate_of = {m.id: m.gate_key for m in config.models}
+    queues: dict[str, deque[EpisodeSpec]] = {gate: deque() for gate in dict.fromkeys(gate_of.values())}
+    for spec in todo:
+        queues[gate_of[spec.model_id]].append(spec)
     slots = [spawn(f"runner-{i}") for i in range(n_runners)]
     replacements = 0
     remaining = len(todo)
@@ -147,8 +173,12 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     by_ref: dict[object, RunnerSlot] = {}
 
     def send(slot: RunnerSlot) -> None:
-        batch = [queue.popleft() for _ in range(min(len(queue), max(0, target - len(slot.holding))))]
-        slot.holding.update(s.episode_id for s in batch)
+        batch = []
+        for gate, queue in queues.items():
+            for _ in range(min(len(queue), max(0, target - slot.per_gate[gate]))):
+                spec = queue.popleft()
+                slot.hold(gate, spec)
+                batch.append(spec)
         slot.pending = slot.actor.exchange.remote(batch)
         by_ref[slot.pending] = slot
 
@@ -163,7 +193,8 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
                 result = ray.get(ref)
             except RayActorError:
                 # what the runner held never reached the disk: back to the front of the queue
-                queue.extendleft(index[i] for i in sorted(slot.holding, reverse=True))
+                for gate, spec in reversed(slot.holding.values()):
+                    queues[gate].appendleft(spec)
                 replacements += 1
                 if replacements > MAX_RUNNER_REPLACEMENTS:
                     raise RuntimeError("runners keep dying; giving up (see the Ray logs)") from None
@@ -171,16 +202,17 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
                 position = slots.index(slot)
                 slot = slots[position] = spawn(f"{slot.name.split('.')[0]}.{replacements}")
             else:
-                for kind in ("calls", "events", "episodes"):
-                    table = getattr(result, kind)
+                tables = {kind: result.table(kind) for kind in ("calls", "events", "episodes")}
+                for kind, table in tables.items():
                     if table is not None:
                         writer.add(kind, table)
-                slot.holding.difference_update(result.done_ids)
+                for episode_id in result.done_ids:
+                    slot.release(episode_id)
                 remaining -= len(result.done_ids)
                 for key, counters in result.gates.items():
                     if "breaker_state" in counters:
                         breakers[key] = counters["breaker_state"]
-                progress.record(result.episodes, result.calls,
+                progress.record(tables["episodes"], tables["calls"],
                                 running=sum(len(s.holding) for s in slots), breakers=breakers)
             if remaining > 0:
                 send(slot)

@@ -1,8 +1,8 @@
 """Requests-per-minute and tokens-per-minute limits of one provider endpoint.
 
-Both limits are ``aiolimiter.AsyncLimiter`` leaky buckets, sized so that no 1-second window ever
-carries more than a second's share of the per-minute budget — including the first second, when
-an unprimed bucket would otherwise let a burst through:
+Both limits are sized so that no 1-second window ever carries more than a second's share of the
+per-minute budget — including the first second, when an unprimed bucket would otherwise let a
+burst through:
 
 - **requests**: one permit every ``60 / rpm`` seconds on a fixed grid, and never more than
   ``ceil(rpm / 60)`` permits in any half-open 1 s window (a log of the last permits' times).
@@ -22,8 +22,8 @@ an unprimed bucket would otherwise let a burst through:
 Tokens are charged first and the request permit last, right before the call: the request
 permits' spacing is then the spacing on the wire, whatever the token wait was.
 
-Clock: ``AsyncLimiter`` reads the running event loop's clock (``loop.time()``), so the clock is
-injected by running on a loop whose time is virtual — as the tests do — rather than by argument.
+Clock: both read the running event loop's clock (``loop.time()``), so the clock is injected by
+running on a loop whose time is virtual — as the tests do — rather than by argument.
 """
 
 from __future__ import annotations

@@ -89,7 +89,8 @@ def test_a_killed_runner_loses_and_duplicates_nothing(tmp_path):
         tmp_path, tasks=[{"name": "typewriter_single"}, {"name": "relational_data"}], seeds=3,
         models=[{"id": "oracle", "provider": "simulated", "model": "oracle",
                  "latency_ms": {"mean": 30, "jitter": 10}}],
-        ray={"runners": 2, "max_concurrency_per_runner": 16})
+        ray={"runners": 2, "max_concurrency_per_runner": 16},
+        providers={"simulated": {"rpm": 3000}})  # slow enough that the kill lands mid-sweep
     run = tmp_path / "runs" / "e2e"
     killed: list[int] = []
 

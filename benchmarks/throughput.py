@@ -1,0 +1,155 @@
+"""How close a sweep runs to its throughput limit.
+
+Against the simulator with a fixed latency ``L``, a configured rate limit ``R`` requests/s (the
+gate's ``rpm`` is ``60 R``) and a concurrency ``C`` (runners × max_concurrency_per_runner), a
+sweep can at best make ``min(R, C / L)`` model calls per second. This runs real sweeps —
+``python -m orchestrator sweep`` in a child process, with its own local Ray — and compares.
+
+Workload: the oracle on the three four-letter words of typewriter_single, so every episode is
+4 tool calls + 1 answer = 5 model calls (the table reports the mean measured from the calls
+table). ``achieved`` = calls / run phase, where the run phase runs from the start of the first
+HTTP attempt to the end of the last (``calls.started_at`` and ``latency_s``): Ray start-up,
+runner start-up and shutdown are outside it.
+
+    python benchmarks/throughput.py [--episodes 1000 10000] [--latency-ms 200] [--rps 400]
+                                    [--runners 2] [--concurrency 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.compute as pc
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from orchestrator.rundir import read_table  # noqa: E402 - after the path setup
+
+WORDS = ["aaaa", "tree", "moon"]  # typewriter_single examples with 4 expected steps each
+CALLS_PER_EPISODE = 5
+
+
+@dataclass(frozen=True)
+class Workload:
+    episodes: int
+    latency_ms: float = 200.0
+    rps: float = 400.0
+    runners: int = 2
+    concurrency: int = 64  # per runner
+
+    @property
+    def ideal_rate(self) -> float:
+        return min(self.rps, self.runners * self.concurrency / (self.latency_ms / 1000.0))
+
+
+def write_config(directory: Path, work: Workload, name: str) -> Path:
+    config = {
+        "name": name,
+        "tasks": [{"name": "typewriter_single", "examples": WORDS}],
+        "seeds": math.ceil(work.episodes / len(WORDS)),
+        "models": [{"id": "sim", "provider": "simulated", "model": "oracle",
+                    "latency_ms": {"mean": work.latency_ms, "jitter": 0}}],
+        "providers": {"simulated": {"rpm": work.rps * 60}},
+        "ray": {"runners": work.runners, "max_concurrency_per_runner": work.concurrency},
+        "output": str(directory / "runs"),
+    }
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def run_sweep_process(config: Path, *, limit: int, timeout_s: float, env: dict[str, str] | None = None,
+                      log: Path | None = None) -> tuple[int, float]:
+    """``python -m orchestrator sweep`` in its own session (killed whole on timeout); (exit code, wall s)."""
+    log = log or config.with_suffix(".log")
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "sweep", str(config), "--limit", str(limit)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})})
+        try:
+            code = process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise RuntimeError(f"the sweep did not finish within {timeout_s:g} s (log: {log})") from None
+    return code, time.monotonic() - started
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    episodes: int
+    calls: int
+    run_phase_s: float
+
+    @property
+    def calls_per_episode(self) -> float:
+        return self.calls / self.episodes if self.episodes else 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.calls / self.run_phase_s if self.run_phase_s > 0 else 0.0
+
+
+def measure(run: Path) -> RunFigures:
+    calls = read_table(run, "calls", ["started_at", "latency_s"])
+    episodes = read_table(run, "episodes", ["episode_id"]).num_rows
+    if calls.num_rows == 0:
+        return RunFigures(episodes, 0, 0.0)
+    starts = calls.column("started_at")
+    ends = pc.add(starts, calls.column("latency_s"))
+    first = pc.min(starts).as_py()
+    last = pc.max(ends).as_py()
+    return RunFigures(episodes, calls.num_rows, last - first)
+
+
+def run_size(work: Workload, directory: Path, *, timeout_s: float) -> tuple[RunFigures, float]:
+    name = f"throughput-{work.episodes}"
+    config = write_config(directory, work, name)
+    code, wall = run_sweep_process(config, limit=work.episodes, timeout_s=timeout_s)
+    if code != 0:
+        tail = config.with_suffix(".log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"the sweep of {work.episodes} episodes exited with {code}:\n{tail}")
+    return measure(directory / "runs" / name), wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--episodes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument("--rps", type=float, default=400.0, help="the rate limit R, requests/s")
+    parser.add_argument("--runners", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=64, help="max_concurrency_per_runner")
+    parser.add_argument("--dir", type=Path, help="where to keep the runs (default: a temp dir, removed)")
+    parser.add_argument("--timeout-s", type=float, default=3600.0, help="per sweep")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tsbench-") as scratch:
+        directory = args.dir or Path(scratch)
+        directory.mkdir(parents=True, exist_ok=True)
+        header = (f"{'episodes':>9} {'calls':>8} {'calls/ep':>8} {'run s':>8} {'calls/s':>8} "
+                  f"{'ideal':>7} {'ach/ideal':>9} {'wall s':>7}")
+        print(f"L = {args.latency_ms:g} ms, R = {args.rps:g}/s, C = {args.runners} × {args.concurrency}")
+        print(header, flush=True)
+        for episodes in args.episodes:
+            work = Workload(episodes, args.latency_ms, args.rps, args.runners, args.concurrency)
+            figures, wall = run_size(work, directory, timeout_s=args.timeout_s)
+            print(f"{figures.episodes:>9} {figures.calls:>8} {figures.calls_per_episode:>8.2f} "
+                  f"{figures.run_phase_s:>8.1f} {figures.rate:>8.1f} {work.ideal_rate:>7.0f} "
+                  f"{figures.rate / work.ideal_rate:>9.3f} {wall:>7.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
