@@ -75,8 +75,11 @@ def _custom(kind: str, message: str, at: str | None = None) -> PydanticCustomErr
     return PydanticCustomError(kind, message, {"at": at} if at else None)
 
 
+MAX_SEEDS = 10_000  # far beyond any variance study; keeps `seeds: N` from allocating without bound
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class TaskSelection(_Strict):
@@ -234,8 +237,8 @@ class SweepConfig(_Strict):
     def _seed_count(cls, value: Any) -> Any:
         # ``seeds: N`` means seeds 0..N-1.
         if isinstance(value, int) and not isinstance(value, bool):
-            if value < 1:
-                raise ValueError("a seed count must be at least 1")
+            if not 1 <= value <= MAX_SEEDS:
+                raise ValueError(f"a seed count must be from 1 to {MAX_SEEDS:,}")
             return list(range(value))
         if not isinstance(value, list) or not value:
             raise ValueError("expected a seed count N or a non-empty list of integers")
@@ -304,8 +307,9 @@ def _read_yaml(path: Path, source: str) -> tuple[Any, dict[Loc, int]]:
         raise ConfigError(f"{source}: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # checks the characters: inside the try
         node = loader.get_single_node()
         if node is None:
             raise ConfigError(f"{source}: the file is empty")
@@ -324,8 +328,11 @@ def _read_yaml(path: Path, source: str) -> tuple[Any, dict[Loc, int]]:
         raise ConfigError(f"{where}: YAML syntax error: {problem}{column}{started}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: YAML error: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: YAML nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], source: str) -> None:
@@ -336,6 +343,9 @@ def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], source: str)
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: "
+                                  f"{format_loc(loc) or 'top level'}: a key must be a plain name, not a list or mapping")
             key = key_node.value
             if (*loc, key) in lines:
                 raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: "

@@ -11,7 +11,7 @@ class BreakerConfig(BaseModel):
     half-opens after ``cooldown_s`` and lets ``half_open_probes`` calls through; callers wait at most
     ``max_wait_s`` for it to let them through before giving up."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     failures: PositiveInt = 5
     failure_ratio: float = Field(0.5, gt=0, le=1)
@@ -29,7 +29,7 @@ class GateConfig(BaseModel):
     ``[0, min(backoff_max_s, backoff_base_s * 2**(n-1))]`` unless a 429 says Retry-After.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     rpm: PositiveFloat | None = None
     tpm: PositiveFloat | None = None

@@ -19,7 +19,7 @@ class LatencyConfig(BaseModel):
     """Server-side delay per request, in milliseconds: ``mean`` ± uniform ``jitter``, and with
     probability ``tail_p`` an extra ``tail`` (a slow tail)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     mean: NonNegativeFloat = 0.0
     jitter: NonNegativeFloat = 0.0
@@ -30,7 +30,7 @@ class LatencyConfig(BaseModel):
 class Outage(BaseModel):
     """Every request answers ``status`` from ``start_s`` to ``start_s + duration_s`` after server start."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     start_s: NonNegativeFloat
     duration_s: PositiveFloat
@@ -40,7 +40,7 @@ class Outage(BaseModel):
 class FaultConfig(BaseModel):
     """Per-request fault probabilities (drawn from the model's seeded generator, in arrival order)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     http_5xx: float = Probability
     http_429: float = Probability
@@ -56,7 +56,7 @@ class FaultConfig(BaseModel):
 class NoiseConfig(BaseModel):
     """Skill knobs of the ``noisy`` policy: per-turn probabilities of each kind of mistake."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     wrong_tool: float = Field(0.05, ge=0.0, le=1.0)
     wrong_argument: float = Field(0.05, ge=0.0, le=1.0)
@@ -69,7 +69,7 @@ class NoiseConfig(BaseModel):
 class ModelProfile(BaseModel):
     """A simulated model: an agent policy plus its latency and faults."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     policy: PolicyName = "oracle"
     latency_ms: LatencyConfig = Field(default_factory=LatencyConfig)

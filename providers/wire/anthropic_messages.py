@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.types import Completion, Message, ToolCall, ToolSpec
-from providers.wire.tool_arguments import parse_tool_call
+from providers.wire.tool_arguments import parse_tool_call, token_count
 
 FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_calls", "max_tokens": "length",
                   "refusal": "content_filter", "model_context_window_exceeded": "length"}
@@ -140,8 +140,8 @@ def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Com
                          for b in content if b.get("type") == "tool_use"),
         finish_reason=FINISH_REASONS.get(stop_reason, stop_reason),
         refusal=stop_reason == "refusal",
-        input_tokens=int(usage.get("input_tokens") or 0),
-        output_tokens=int(usage.get("output_tokens") or 0),
+        input_tokens=token_count(usage.get("input_tokens")),
+        output_tokens=token_count(usage.get("output_tokens")),
         latency_s=latency_s,
     )
 

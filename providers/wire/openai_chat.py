@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.types import Completion, Message, ToolCall, ToolSpec
-from providers.wire.tool_arguments import parse_tool_call
+from providers.wire.tool_arguments import parse_tool_call, token_count
 
 # -- tools -------------------------------------------------------------------------------------
 
@@ -120,8 +120,8 @@ def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Com
         tool_calls=tuple(tool_call_from_wire(call) for call in message.get("tool_calls") or ()),
         finish_reason=finish_reason,
         refusal=bool(refusal_text) or finish_reason == "content_filter",
-        input_tokens=int(usage.get("prompt_tokens") or 0),
-        output_tokens=int(usage.get("completion_tokens") or 0),
+        input_tokens=token_count(usage.get("prompt_tokens")),
+        output_tokens=token_count(usage.get("completion_tokens")),
         latency_s=latency_s,
     )
 

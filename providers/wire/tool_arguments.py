@@ -14,6 +14,10 @@ def parse_tool_call(call_id: str, name: str, raw: Any) -> ToolCall:
     Text that is not a JSON object gives a call with ``error`` set and the text kept in
     ``raw_arguments``, so the agent loop can show the model what went wrong.
     """
+    call_id = call_id if isinstance(call_id, str) else json.dumps(call_id)
+    if not isinstance(name, str):  # a reply is untrusted input: keep it readable, mark it broken
+        return ToolCall(id=call_id, name=json.dumps(name), raw_arguments=json.dumps(raw, default=str),
+                        error=f"the tool name must be text, got {type(name).__name__}")
     if isinstance(raw, dict):
         return ToolCall(id=call_id, name=name, arguments=raw, raw_arguments=json.dumps(raw, sort_keys=True))
     text = "" if raw is None else raw if isinstance(raw, str) else json.dumps(raw)
@@ -28,3 +32,12 @@ def parse_tool_call(call_id: str, name: str, raw: Any) -> ToolCall:
         return ToolCall(id=call_id, name=name, raw_arguments=text,
                         error=f"arguments of {name!r} must be a JSON object, got {type(value).__name__}")
     return ToolCall(id=call_id, name=name, arguments=value, raw_arguments=text)
+
+
+def token_count(value: Any) -> int:
+    """A usage count from a reply: a non-negative whole number, whatever the server sent."""
+    try:
+        count = int(value or 0)
+    except (TypeError, ValueError, OverflowError):  # junk, or JSON's 1e999 (infinity)
+        return 0
+    return max(0, count)

@@ -156,7 +156,7 @@ def test_several_schema_errors_are_counted(registry, tmp_path):
     ("temperature: 0}", "temperature: 0, api_format: anthropic}", "models[2].api_format: api_format applies"),
     ("temperature: 0}", "temperature: 0, model_path: x.gguf}", "models[2].model_path: model_path applies only"),
     ("provider: openai, model: gpt", "provider: azure, model: gpt", "models[2].provider: Input should be"),
-    ("seeds: 3", "seeds: 0", "seeds: a seed count must be at least 1"),
+    ("seeds: 3", "seeds: 0", "seeds: a seed count must be from 1 to 10,000"),
     ("seeds: 3", "seeds: [0, 4, 4]", "seeds: listed more than once: 4"),
     ("seeds: 3", "seeds: three", "seeds: expected a seed count N or a non-empty list"),
     ("[native, text]", "[native, tools]", "strategies[1]: Input should be 'native' or 'text', got 'tools'"),
