@@ -48,6 +48,18 @@ def example_script(example: Any) -> dict[str, Any]:
     }
 
 
+def call_row(run: str, episode_id: str, step: int, record: AttemptRecord) -> CallRow:
+    """The ``calls`` row of one HTTP attempt."""
+    return CallRow(
+        run=run, episode_id=episode_id, provider=record.provider, model_id=record.model_id,
+        step=step, attempt=record.attempt, outcome=record.outcome, http_status=record.http_status,
+        retry_after_s=record.retry_after_s, latency_s=record.latency_s,
+        breaker_state=record.breaker_state, input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens, started_at=record.started_at,
+        error_message=record.error_message,
+    )
+
+
 def tool_specs(environment: Any) -> tuple[ToolSpec, ...]:
     return tuple(ToolSpec(t.name, t.description, t.parameters) for t in environment.tools)
 
@@ -61,14 +73,7 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     step = 0
 
     def on_attempt(record: AttemptRecord) -> None:
-        calls.append(CallRow(
-            run=run, episode_id=episode_id, provider=record.provider, model_id=record.model_id,
-            step=step, attempt=record.attempt, outcome=record.outcome, http_status=record.http_status,
-            retry_after_s=record.retry_after_s, latency_s=record.latency_s,
-            breaker_state=record.breaker_state, input_tokens=record.input_tokens,
-            output_tokens=record.output_tokens, started_at=record.started_at,
-            error_message=record.error_message,
-        ))
+        calls.append(call_row(run, episode_id, step, record))
 
     environment = task.environment()
     tools = tool_specs(environment)

@@ -71,7 +71,7 @@ class Endpoints:
             base_url = self._simulator_url
         return EndpointSpec(kind=m.provider, base_url=base_url, api_key_env=m.key_env,
                             api_format=m.api_format, timeout_s=self._config.gate_config(m.gate_key).timeout_s,
-                            model_path=m.model_path)
+                            model_path=m.model_path, options=m.local.as_options() if m.local else {})
 
     def provider(self, m: ModelConfig, strategy: str) -> Provider:
         spec = self._endpoint(m)

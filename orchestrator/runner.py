@@ -18,11 +18,15 @@ from typing import Any
 import pyarrow as pa
 
 import tasks
-from orchestrator.agent import EpisodeResult, run_episode
+from orchestrator.agent import EpisodeResult, call_row, run_episode
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
+from orchestrator.judge import judge_answer
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventRow, to_table
+from providers.errors import ProviderConfigError
+from providers.keys import MissingApiKey
+from providers.types import AttemptRecord
 
 
 @dataclass
@@ -101,12 +105,38 @@ class EpisodeRunner:
         self._finished.append(result)
         self._wakeup.set()
 
+    async def check(self) -> str | None:
+        """Build every endpoint now, so a provider that cannot be built (a key missing on this
+        node, the local extra not installed) stops the sweep with its reason instead of turning
+        every episode into an error. Returns the reason, or None."""
+        strategies = self._config.strategies
+        try:
+            for m in self._config.models:
+                for strategy in strategies:
+                    self._endpoints.model_call(m.id, strategy)
+        except (ProviderConfigError, MissingApiKey) as exc:
+            return f"{self._name}: {exc}"
+        return None
+
     async def _episode(self, spec: EpisodeSpec) -> EpisodeResult:
         task = tasks.get_task(spec.task)  # cached by the tasks package
+        example = task.example(spec.example_id)
         model = self._endpoints.model_call(spec.model_id, spec.strategy)
-        return await run_episode(run=self._run, episode_id=spec.episode_id, spec=spec, task=task,
-                                 example=task.example(spec.example_id), model=model,
-                                 max_steps=self._config.agent.max_steps, node_id=self._node_id)
+        result = await run_episode(run=self._run, episode_id=spec.episode_id, spec=spec, task=task,
+                                   example=example, model=model,
+                                   max_steps=self._config.agent.max_steps, node_id=self._node_id)
+        row = result.episode
+        if self._config.judge and row.status == "completed":
+            step = max((c.step for c in result.calls), default=-1) + 1
+
+            def on_attempt(record: AttemptRecord) -> None:
+                result.calls.append(call_row(self._run, spec.episode_id, step, record))
+
+            row.judge_correct = await judge_answer(
+                self._endpoints.model_call(self._config.judge, "native"), task=task.name,
+                question=example.question, reference=str(example.reference), answer=row.answer or "",
+                deterministic=row.correct, seed=spec.seed, on_attempt=on_attempt)
+        return result
 
     def _drain(self) -> Exchange:
         finished, self._finished = self._finished, []

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator.config import SweepConfig
+from orchestrator.config import ConfigError, SweepConfig
 from orchestrator.endpoints import simulator_profiles, uses_simulator
 from orchestrator.plan import EpisodeSpec, build_plan
 from orchestrator.progress import SweepProgress
@@ -165,6 +165,11 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     for spec in todo:
         queues[gate_of[spec.model_id]].append(spec)
     slots = [spawn(f"runner-{i}") for i in range(n_runners)]
+    problems = [p for p in ray.get([slot.actor.check.remote() for slot in slots]) if p]
+    if problems:
+        for slot in slots:
+            ray.kill(slot.actor)
+        raise ConfigError(f"a provider cannot be built on a runner: {problems[0]}")
     replacements = 0
     remaining = len(todo)
     breakers: dict[str, str] = {}

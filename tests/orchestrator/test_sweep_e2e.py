@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import polars as pl
 import pytest
 
 import tasks
@@ -114,3 +115,36 @@ def test_a_killed_runner_loses_and_duplicates_nothing(tmp_path):
     assert df["episode_id"].n_unique() == df.height
     assert df["correct"].all()
     assert set(calls(run)["episode_id"]) <= set(df["episode_id"])
+
+
+def test_a_key_missing_on_the_runners_stops_the_sweep_before_any_episode(tmp_path, monkeypatch):
+    from orchestrator.config import ConfigError
+
+    # the driver has the key (validation passes) but the runners' processes, started before it
+    # was set, do not: as on a cluster node that lacks it
+    monkeypatch.setenv("TOOLSWEEP_ONLY_ON_THE_DRIVER", "k")
+    path = write_config(tmp_path, tasks=[{"name": "typewriter_single", "limit": 2}],
+                        models=[{"id": "m", "provider": "openai", "model": "x",
+                                 "base_url": "http://127.0.0.1:9/v1", "api_key_env": "TOOLSWEEP_ONLY_ON_THE_DRIVER"}])
+    with pytest.raises(ConfigError, match="TOOLSWEEP_ONLY_ON_THE_DRIVER"):
+        sweep(path)
+    assert not list((tmp_path / "runs" / "e2e").glob("episodes/*.arrow")), "nothing may be recorded"
+
+
+def test_a_judge_grades_completed_answers_and_its_calls_are_recorded(tmp_path):
+    path = write_config(
+        tmp_path, tasks=[{"name": "typewriter_single", "limit": 12}, {"name": "multiverse_math", "limit": 6}],
+        models=[{"id": "weak", "provider": "simulated", "model": "single-call"},
+                {"id": "judge", "provider": "simulated", "model": "oracle"}],
+        judge="judge")
+    assert sweep(path) == 0
+    run = tmp_path / "runs" / "e2e"
+    df = episodes(run).filter(pl.col("status") == "completed")
+    assert df["judge_correct"].null_count() == 0
+    # an oracle judge is scripted with the deterministic verdict: it must agree with it
+    assert (df["judge_correct"] == df["correct"]).all()
+    assert not df["correct"].all() and df["correct"].any()
+    c = calls(run)
+    judged = c.filter((pl.col("model_id") == "judge") & pl.col("episode_id").is_in(
+        df.filter(pl.col("model_id") == "weak")["episode_id"].implode()))
+    assert judged.height == df.filter(pl.col("model_id") == "weak").height
