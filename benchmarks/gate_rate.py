@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from providers.gate.config import GateConfig
 from providers.gate.gate import ProviderGate
+from providers.gate.limiter import max_in_window
 from providers.openai_provider import OpenAIProvider
 from providers.simulator import ModelProfile, SimulatorProcess
 from providers.types import AttemptRecord, CompletionRequest, Message
@@ -32,16 +33,6 @@ KEY = "sk-bench"
 REQUEST = CompletionRequest(model=MODEL, messages=(Message("user", "hello"),), max_tokens=16, timeout_s=10)
 UNREACHABLE_RPM = 1e9
 
-
-def worst_window(times: list[float], width: float = 1.0) -> int:
-    """Most events in any half-open window [t, t + width)."""
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - width:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 async def run_callers(call: Callable[[int], Awaitable[object]], callers: int, seconds: float) -> tuple[int, float, float]:
@@ -106,7 +97,7 @@ async def compliance(sim: SimulatorProcess, base_url: str, configs: list[GateCon
     per_second = [n - before.get(second, 0) for second, n in after.items() if n - before.get(second, 0) > 0]
     budget = rpm / 60
     server_worst = max(per_second)
-    gate_worst = worst_window(starts)
+    gate_worst = max_in_window(starts)
     print(f"compliance, {label}, rpm {rpm:g} (budget {budget:g} per 1 s window), {callers} callers, {seconds:g} s:")
     print(f"  achieved            {calls / wall:8.2f} calls/s")
     print(f"  worst server second {server_worst:8d}   overshoot {server_worst - budget:+g}")

@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from providers.gate.limiter import max_in_window
 from tests.orchestrator.sweep_helpers import calls, episodes, planned_ids, simulator_stats, write_config
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -136,16 +137,6 @@ def run_on(cluster: Cluster, path: Path) -> str:
     assert process.returncode == 0, out.decode()[-3000:]
     return out.decode()
 
-
-def max_in_window(times: list[float], width: float = 1.0) -> int:
-    """Most events in any half-open window [t, t + width)."""
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - width:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 def test_a_sweep_runs_its_runners_on_both_nodes(cluster, tmp_path):

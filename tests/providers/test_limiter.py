@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import pytest
 
-from providers.gate.limiter import OUTPUT_TOKEN_ALLOWANCE, RateLimiter, estimate_tokens
+from providers.gate.limiter import OUTPUT_TOKEN_ALLOWANCE, RateLimiter, estimate_tokens, max_in_window
 from providers.types import CompletionRequest, Message, ToolCall, ToolSpec
 
 T = TypeVar("T")
@@ -48,16 +48,6 @@ def run_virtual(main: Callable[[], Awaitable[T]]) -> T:
     finally:
         loop.close()
 
-
-def max_in_window(times: list[float], width: float = 1.0) -> int:
-    """Most events in any half-open window [t, t + width)."""
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - width:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 async def acquire_times(limiter: RateLimiter, n: int, tokens: int = 0) -> list[float]:
