@@ -17,20 +17,7 @@ from providers.errors import (
 )
 from providers.gate.breaker import BreakerOpenError, CircuitBreaker, verdict
 from providers.gate.config import BreakerConfig
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+from tests.providers.fake_clock import FakeClock
 
 
 def make(clock: FakeClock, **config) -> tuple[CircuitBreaker, list[tuple[str, str, float]]]:

@@ -9,14 +9,7 @@ import pytest
 
 from providers.errors import ProviderError, RateLimited, ServerError, Timeout
 from providers.gate.concurrency import AdaptiveConcurrency
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.providers.fake_clock import FakeClock
 
 
 def adaptive(clock: FakeClock, **kwargs) -> tuple[AdaptiveConcurrency, list[tuple[int, float]]]:

@@ -21,22 +21,10 @@ from providers.gate import gate as gate_module
 from providers.gate.config import BreakerConfig, GateConfig
 from providers.gate.gate import ProviderGate
 from providers.types import AttemptRecord, Completion, CompletionRequest, Message, ToolCall
+from tests.providers.fake_clock import FakeClock
 
 REQUEST = CompletionRequest(model="m", messages=(Message("user", "spell cat"),), timeout_s=600)
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(float(seconds))
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 class ScriptedProvider:
@@ -80,7 +68,7 @@ async def complete(gate: ProviderGate, provider: ScriptedProvider) -> tuple[Comp
 
 
 async def test_one_record_for_a_first_time_success() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock)
     before = time.time()
     result, records = await complete(gate, ScriptedProvider(clock, [None]))
@@ -95,7 +83,7 @@ async def test_one_record_for_a_first_time_success() -> None:
 
 
 async def test_every_attempt_recorded_numbered_with_its_outcome() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock)
     provider = ScriptedProvider(clock, [ServerError("bad gateway", status=502), RateLimited(retry_after=2.0),
                                         Timeout("read timeout"), None])
@@ -111,7 +99,7 @@ async def test_every_attempt_recorded_numbered_with_its_outcome() -> None:
 
 
 async def test_non_retryable_error_raised_right_after_its_record() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock)
     refusal = Refusal("content filter", status=200)
     result, records = await complete(gate, ScriptedProvider(clock, [refusal, None]))
@@ -120,7 +108,7 @@ async def test_non_retryable_error_raised_right_after_its_record() -> None:
 
 
 async def test_malformed_tool_call_record_keeps_the_tokens_spent() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock)
     partial = Completion(text="", tool_calls=(ToolCall(id="1", name="t", error="not JSON"),),
                          input_tokens=40, output_tokens=9)
@@ -130,7 +118,7 @@ async def test_malformed_tool_call_record_keeps_the_tokens_spent() -> None:
 
 
 async def test_spent_retries_end_as_provider_unavailable_with_the_last_cause() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock, max_attempts=3, breaker=BreakerConfig(failures=100))
     last = ServerError("overloaded", status=529)
     result, records = await complete(gate, ScriptedProvider(clock, [ServerError("a", status=500),
@@ -143,7 +131,7 @@ async def test_spent_retries_end_as_provider_unavailable_with_the_last_cause() -
 
 
 async def test_open_breaker_is_waited_for_then_gives_up_without_attempting() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock, breaker=BreakerConfig(failures=2, cooldown_s=60, max_wait_s=5))
     provider = ScriptedProvider(clock, [ServerError("a", status=503), ServerError("b", status=503), None])
     result, records = await complete(gate, provider)
@@ -160,7 +148,7 @@ async def test_open_breaker_is_waited_for_then_gives_up_without_attempting() -> 
 
 
 async def test_calls_wait_out_the_cooldown_and_the_probe_is_recorded_half_open() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     events: list = []
     gate = make_gate(clock, events, breaker=BreakerConfig(failures=2, cooldown_s=3, max_wait_s=10))
     provider = ScriptedProvider(clock, [ServerError("a", status=503), ServerError("b", status=503), None])
@@ -174,7 +162,7 @@ async def test_calls_wait_out_the_cooldown_and_the_probe_is_recorded_half_open()
 
 
 async def test_events_carry_unix_times_matching_the_gate_clock() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     events: list = []
     gate = make_gate(clock, events, breaker=BreakerConfig(failures=1, cooldown_s=3, max_wait_s=10))
     provider = ScriptedProvider(clock, [ServerError("a", status=503), None], latency_s=0.0)
@@ -185,7 +173,7 @@ async def test_events_carry_unix_times_matching_the_gate_clock() -> None:
 
 
 async def test_adaptive_concurrency_changes_are_reported() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     events: list = []
     gate = make_gate(clock, events)
     await asyncio.gather(*(complete(gate, ScriptedProvider(clock, [None])) for _ in range(4 + 8)))
@@ -194,7 +182,7 @@ async def test_adaptive_concurrency_changes_are_reported() -> None:
 
 
 async def test_max_in_flight_pins_concurrency() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock, max_in_flight=3)
     for _ in range(10):
         await complete(gate, ScriptedProvider(clock, [None]))
@@ -202,7 +190,7 @@ async def test_max_in_flight_pins_concurrency() -> None:
 
 
 async def test_request_timeout_is_capped_by_the_config() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock, timeout_s=30)
     provider = ScriptedProvider(clock, [None])
     await complete(gate, provider)
@@ -211,7 +199,7 @@ async def test_request_timeout_is_capped_by_the_config() -> None:
 
 async def test_a_provider_that_ignores_its_timeout_is_cut_off_by_the_gate(monkeypatch) -> None:
     monkeypatch.setattr(gate_module, "BACKSTOP_GRACE_S", 0.0)
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock, timeout_s=0.01, max_attempts=2)
 
     class Hanging(ScriptedProvider):
@@ -226,7 +214,7 @@ async def test_a_provider_that_ignores_its_timeout_is_cut_off_by_the_gate(monkey
 
 
 async def test_counters_show_in_flight_calls() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock, max_in_flight=2)
     release = asyncio.Event()
 
@@ -246,7 +234,7 @@ async def test_counters_show_in_flight_calls() -> None:
 
 
 async def test_calls_queued_when_the_breaker_opens_do_not_reach_the_provider() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     gate = make_gate(clock, max_in_flight=1, breaker=BreakerConfig(failures=1, cooldown_s=60, max_wait_s=1))
     release = asyncio.Event()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Iterable
 
@@ -21,20 +20,7 @@ from providers.errors import (
 )
 from providers.gate.config import GateConfig
 from providers.gate.retry import RetryPolicy
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(float(seconds))
-        self.now += seconds
-        await asyncio.sleep(0)
+from tests.providers.fake_clock import FakeClock
 
 
 class Script:

@@ -8,18 +8,11 @@ import pytest
 
 from providers.simulator.config import FaultConfig, LatencyConfig, Outage
 from providers.simulator.faults import FaultInjector, delay_s, drawn_kind
+from tests.providers.fake_clock import FakeClock
 
 MIXED = FaultConfig(http_5xx=0.2, http_429=0.1, hang=0.05, reset=0.05, refusal=0.1, malformed=0.1)
 NO_DELAY = LatencyConfig()
 OPENAI_5XX = (500, 502, 503)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def outcomes(injector: FaultInjector, model: str, n: int, faults: FaultConfig = MIXED) -> list[tuple]:
@@ -66,7 +59,7 @@ def test_delay_mean_jitter_and_tail():
 
 
 def test_outage_window_by_the_clock():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     injector = FaultInjector(0, clock=clock)
     faults = FaultConfig(outages=[Outage(start_s=30, duration_s=20, status=503),
                                   Outage(start_s=60, duration_s=5, status=429)], retry_after_s=2)
