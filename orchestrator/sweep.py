@@ -148,12 +148,22 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     capacity = config.ray.max_concurrency_per_runner
     # A dead runner is replaced by a fresh actor rather than restarted in place: the driver
     # already knows what it held, and a new actor starts from a clean state.
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
     actor_cls = ray.remote(EpisodeRunner)
+    # Runners take no CPU reservation, and for such actors Ray's SPREAD is only a hint: place them
+    # round-robin over the live nodes instead (soft, so a lost node's replacement goes elsewhere).
+    nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
+    spawned = 0
 
     def spawn(name: str) -> RunnerSlot:
+        nonlocal spawned
+        placement = (NodeAffinitySchedulingStrategy(nodes[spawned % len(nodes)], soft=True)
+                     if nodes else "SPREAD")
+        spawned += 1
         actor = actor_cls.options(
             name=f"toolsweep/{run_dir.name}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
-            scheduling_strategy="SPREAD", max_concurrency=4 * capacity,
+            scheduling_strategy=placement, max_concurrency=4 * capacity,
         ).remote(config, run=run_dir.name, runner=name, n_runners=n_runners,
                                  simulator_url=simulator_url, max_concurrency=capacity)
         return RunnerSlot(name, actor)
