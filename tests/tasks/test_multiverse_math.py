@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import tasks
 from tasks.dataset import read_jsonl
 from tasks.multiverse_math.dataset import resolve
+from tests.tasks.hang_guard import HANG_GUARD_S
 
 TASK = tasks.get_task("multiverse_math")
 OPERATIONS = {"add", "subtract", "multiply", "divide", "power", "log", "negate", "sin", "cos", "pi"}
@@ -134,7 +135,7 @@ def test_hostile_arguments_give_a_readable_error_fast(name, arguments):
     env = TASK.environment()
     started = time.perf_counter()
     result = env.call(name, arguments)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert result.error
     assert result.content.startswith("Error: ") and len(result.content) < 300
     assert env.calls[-1].error == result.error

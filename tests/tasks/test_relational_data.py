@@ -11,6 +11,7 @@ import tasks
 from tasks.answers import NO, NUMBER, YES, find_numbers, normalize, parse_number
 from tasks.relational_data.environment import rank_by_similarity
 from tasks.relational_data.tables import CURRENT_USER_ID, load_tables
+from tests.tasks.hang_guard import HANG_GUARD_S
 
 TASK = tasks.get_task("relational_data")
 TABLES = load_tables()
@@ -100,7 +101,7 @@ def test_bad_ids_and_arguments_are_readable_errors(tool, arguments, message):
 def test_huge_search_query_is_fast():
     started = time.perf_counter()
     result = TASK.environment().call("find_foods_by_name", {"food": "x" * 1_000_000})
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert result.error is None
 
 
