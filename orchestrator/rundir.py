@@ -4,7 +4,7 @@
 table. Opening an existing directory resumes it when the config is the same (same config hash) and
 refuses otherwise; ``fresh`` opens ``<name>-2``, ``<name>-3``, … instead, so no data is ever
 deleted. One sweep at a time may hold a directory (an advisory lock on ``.lock``).
-``read_table`` and ``done_episode_ids`` read what the Arrow part files hold.
+``read_table``, ``iter_parts`` and ``done_episode_ids`` read what the Arrow part files hold.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import fcntl
 import json
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -194,12 +194,21 @@ def read_table(run_dir: RunDir | str | os.PathLike[str], table: str,
     unreadable part means outside damage: a ConfigError naming the file, rather than silently
     leaving its rows out (or, on resume, running its episodes twice).
     """
+    parts = list(iter_parts(run_dir, table, columns))
+    if not parts:
+        return SCHEMAS[table].empty_table().select(list(columns) if columns is not None else SCHEMAS[table].names)
+    return pa.concat_tables(parts)
+
+
+def iter_parts(run_dir: RunDir | str | os.PathLike[str], table: str,
+               columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
+    """What :func:`read_table` returns, one part file at a time: for aggregates whose memory must
+    not grow with the run."""
     folder = (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / table
     names = list(columns) if columns is not None else SCHEMAS[table].names
-    parts = sorted(p for p in folder.glob("*.arrow") if not p.name.startswith(".")) if folder.is_dir() else []
-    if not parts:
-        return SCHEMAS[table].empty_table().select(names)
-    return pa.concat_tables([_read_part(part, names) for part in parts])
+    if folder.is_dir():
+        for part in sorted(p for p in folder.glob("*.arrow") if not p.name.startswith(".")):
+            yield _read_part(part, names)
 
 
 def _read_part(part: Path, columns: list[str]) -> pa.Table:

@@ -1,0 +1,56 @@
+"""The end-of-sweep summary: counts per model × task × strategy, summed across part files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from rich.console import Console
+
+from orchestrator.plan import EpisodeSpec
+from orchestrator.records import to_table
+from orchestrator.summary import print_summary, summary_table
+from tests.orchestrator.test_rundir import episode_row
+
+
+def row(n: int, model: str, task: str, status: str, correct: bool | None) -> dict:
+    spec = EpisodeSpec(model_id=model, task=task, example_id=f"x{n}", seed=0, strategy="native")
+    return {**episode_row(spec), "status": status, "correct": correct}
+
+
+def write_part(run: Path, name: str, rows: list[dict]) -> None:
+    (run / "episodes").mkdir(parents=True, exist_ok=True)
+    table = to_table("episodes", rows)
+    with pa.OSFile(str(run / "episodes" / name), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def test_counts_are_summed_across_parts_and_failures_are_not_scored(tmp_path):
+    write_part(tmp_path, "part-1.arrow", [
+        row(1, "m1", "typewriter_single", "completed", True),
+        row(2, "m1", "typewriter_single", "max_steps", False),
+        row(3, "m1", "typewriter_single", "provider_failed", None),
+        row(4, "m2", "multiverse_math", "completed", None),  # the judge failed: scored, not correct
+    ])
+    write_part(tmp_path, "part-2.arrow", [
+        row(5, "m1", "typewriter_single", "completed", True),
+        row(6, "m2", "multiverse_math", "refused", None),
+        row(7, "m2", "multiverse_math", "completed", True),
+    ])
+    assert summary_table(tmp_path).to_pylist() == [
+        {"model_id": "m1", "task": "typewriter_single", "strategy": "native",
+         "episodes": 4, "scored": 3, "correct": 2, "not_scored": 1},
+        {"model_id": "m2", "task": "multiverse_math", "strategy": "native",
+         "episodes": 3, "scored": 2, "correct": 1, "not_scored": 1},
+    ]
+    console = Console(record=True, width=200)
+    print_summary(tmp_path, console)
+    text = console.export_text()
+    assert "66.7%" in text and "50.0%" in text
+
+
+def test_a_run_without_episodes_prints_an_empty_table(tmp_path):
+    assert summary_table(tmp_path).num_rows == 0
+    console = Console(record=True, width=200)
+    print_summary(tmp_path, console)
+    assert f"report: python -m orchestrator report {tmp_path}" in console.export_text()
