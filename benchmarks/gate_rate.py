@@ -7,7 +7,7 @@ at zero server latency, through the real ``OpenAIProvider``:
    out of reach (adaptive concurrency, everything else default), then the same callers on the bare
    provider. Prints calls/s and client CPU per call for both; the difference is the gate's cost.
 2. **compliance** — the same callers through one gate at ``--rpm``, then through two gates built
-   from ``GateConfig.split(2)``. Prints the worst 1-second window seen by the server (its
+   from ``GateConfig.share(2, i)``. Prints the worst 1-second window seen by the server (its
    per-second counts) and on the gate's side (a sliding window over the attempts' start times),
    against the budget of ``rpm / 60``.
 
@@ -114,9 +114,9 @@ async def main() -> None:
         await throughput(sim.openai_base_url, args.callers, args.seconds)
         await compliance(sim, sim.openai_base_url, [GateConfig(rpm=args.rpm)], args.callers, args.seconds,
                          args.rpm, "one gate")
-        share = GateConfig(rpm=args.rpm).split(2)
-        await compliance(sim, sim.openai_base_url, [share, share], args.callers, args.seconds, args.rpm,
-                         "two gates of split(2)")
+        shares = [GateConfig(rpm=args.rpm).share(2, i) for i in range(2)]
+        await compliance(sim, sim.openai_base_url, shares, args.callers, args.seconds, args.rpm,
+                         "two gates of share(2, i)")
 
 
 if __name__ == "__main__":

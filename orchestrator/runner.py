@@ -57,13 +57,13 @@ def _ipc(table: pa.Table) -> bytes:
 
 
 class EpisodeRunner:
-    def __init__(self, config: SweepConfig, *, run: str, runner: str, n_runners: int,
+    def __init__(self, config: SweepConfig, *, run: str, runner: str, index: int, n_runners: int,
                  simulator_url: str | None, max_concurrency: int) -> None:
         self._config = config
         self._run = run
         self._name = runner
-        self._endpoints = Endpoints(config, n_runners=n_runners, simulator_url=simulator_url,
-                                    on_event=self._on_gate_event)
+        self._endpoints = Endpoints(config, n_runners=n_runners, runner_index=index,
+                                    simulator_url=simulator_url, on_event=self._on_gate_event)
         # ``max_concurrency`` episodes per gate: those waiting on one endpoint's open breaker
         # must not take the places of another endpoint's episodes
         self._gate_of = {m.id: m.gate_key for m in config.models}
@@ -112,8 +112,11 @@ class EpisodeRunner:
         strategies = self._config.strategies
         try:
             for m in self._config.models:
-                for strategy in strategies:
-                    self._endpoints.model_call(m.id, strategy)
+                if m.id == self._config.judge:
+                    self._endpoints.model_call(m.id, "native")
+                if self._endpoints.serves(m.gate_key):
+                    for strategy in strategies:
+                        self._endpoints.model_call(m.id, strategy)
         except (ProviderConfigError, MissingApiKey) as exc:
             return f"{self._name}: {exc}"
         return None

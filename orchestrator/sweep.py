@@ -35,11 +35,13 @@ MAX_RUNNER_REPLACEMENTS = 8
 
 @dataclass
 class RunnerSlot:
-    """The driver's view of one runner: its actor, the call under way, what it holds (by id, in
-    the order it was handed over) and how many of those go through each gate."""
+    """The driver's view of one runner: its actor, the gates it has a share of, the call under
+    way, what it holds (by id, in the order it was handed over) and how many of those go through
+    each gate."""
 
     name: str
     actor: object
+    serves: set[str]
     holding: dict[str, tuple[str, EpisodeSpec]] = field(default_factory=dict)  # id → (gate, spec)
     per_gate: Counter[str] = field(default_factory=Counter)
     pending: object | None = None  # ObjectRef of the exchange under way
@@ -156,7 +158,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
     spawned = 0
 
-    def spawn(name: str) -> RunnerSlot:
+    def spawn(index: int, name: str) -> RunnerSlot:
         nonlocal spawned
         placement = (NodeAffinitySchedulingStrategy(nodes[spawned % len(nodes)], soft=True)
                      if nodes else "SPREAD")
@@ -164,9 +166,11 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
         actor = actor_cls.options(
             name=f"toolsweep/{run_dir.name}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
             scheduling_strategy=placement, max_concurrency=4 * capacity,
-        ).remote(config, run=run_dir.name, runner=name, n_runners=n_runners,
+        ).remote(config, run=run_dir.name, runner=name, index=index, n_runners=n_runners,
                                  simulator_url=simulator_url, max_concurrency=capacity)
-        return RunnerSlot(name, actor)
+        # an endpoint whose max_in_flight is below the number of runners is served by the first few
+        serves = {gate for gate in queues if index < config.gate_config(gate).serving(n_runners)}
+        return RunnerSlot(name, actor, serves)
 
     # One queue per gate, and a runner's concurrency is per gate too: episodes stuck behind one
     # endpoint's open breaker then hold only that endpoint's share, never the others'.
@@ -174,7 +178,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     queues: dict[str, deque[EpisodeSpec]] = {gate: deque() for gate in dict.fromkeys(gate_of.values())}
     for spec in todo:
         queues[gate_of[spec.model_id]].append(spec)
-    slots = [spawn(f"runner-{i}") for i in range(n_runners)]
+    slots = [spawn(i, f"runner-{i}") for i in range(n_runners)]
     problems = [p for p in ray.get([slot.actor.check.remote() for slot in slots]) if p]
     if problems:
         for slot in slots:
@@ -190,6 +194,8 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     def send(slot: RunnerSlot) -> None:
         batch = []
         for gate, queue in queues.items():
+            if gate not in slot.serves:
+                continue
             for _ in range(min(len(queue), max(0, target - slot.per_gate[gate]))):
                 spec = queue.popleft()
                 slot.hold(gate, spec)
@@ -215,7 +221,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
                     raise RuntimeError("runners keep dying; giving up (see the Ray logs)") from None
                 ray.kill(slot.actor, no_restart=True)
                 position = slots.index(slot)
-                slot = slots[position] = spawn(f"{slot.name.split('.')[0]}.{replacements}")
+                slot = slots[position] = spawn(position, f"{slot.name.split('.')[0]}.{replacements}")
             else:
                 tables = {kind: result.table(kind) for kind in ("calls", "events", "episodes")}
                 for kind, table in tables.items():

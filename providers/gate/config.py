@@ -43,13 +43,27 @@ class GateConfig(BaseModel):
     backoff_max_s: PositiveFloat = 30.0
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
 
-    def split(self, n: int) -> GateConfig:
-        """The share of one of ``n`` workers, so that the shares sum to this budget exactly."""
+    def serving(self, n: int) -> int:
+        """How many of ``n`` workers serve this endpoint: all of them, unless ``max_in_flight`` is
+        smaller (then that many, each with one call in flight)."""
         if n < 1:
             raise ValueError("n must be >= 1")
+        return min(n, self.max_in_flight) if self.max_in_flight else n
+
+    def share(self, n: int, index: int) -> GateConfig | None:
+        """Worker ``index``'s share of this budget among ``n`` workers, such that the shares sum to
+        the budget exactly; None for a worker that serves none of it (see :meth:`serving`)."""
+        if not 0 <= index < n:
+            raise ValueError(f"index must be in [0, {n}), got {index}")
+        k = self.serving(n)
+        if index >= k:
+            return None
+        in_flight = None
+        if self.max_in_flight:
+            in_flight = self.max_in_flight // k + (1 if index < self.max_in_flight % k else 0)
         return self.model_copy(update={
-            "rpm": self.rpm / n if self.rpm else None,
-            "tpm": self.tpm / n if self.tpm else None,
-            "max_in_flight": max(1, self.max_in_flight // n) if self.max_in_flight else None,
-            "adaptive_max": max(1, self.adaptive_max // n),
+            "rpm": self.rpm / k if self.rpm else None,
+            "tpm": self.tpm / k if self.tpm else None,
+            "max_in_flight": in_flight,
+            "adaptive_max": max(1, self.adaptive_max // k),
         })

@@ -14,8 +14,9 @@ a spent retry budget or a breaker that stays open ends as ``ProviderUnavailable`
 is the last provider error.
 
 **Sharing one budget across runners.** A sweep's runners are separate processes (often separate
-machines). Each gets its own gate built from ``GateConfig.split(n)``: 1/n of rpm, tpm and
-max_in_flight. The shares sum to the configured budget, so compliance is provable locally — each
+machines). Each gets its own gate built from ``GateConfig.share(n, i)``: 1/n of rpm, tpm and
+max_in_flight (when ``max_in_flight`` is below n, only that many runners serve the endpoint, one
+call each). The shares sum to the configured budget, so compliance is provable locally — each
 gate keeps to its share at every instant, hence together they keep to the whole — and no call
 pays a round trip to a central limiter (a Ray actor call is ~0.6 ms and a single point of
 failure, against microseconds for a local bucket). The price: a share an idle runner does not use

@@ -181,6 +181,8 @@ def test_schema_errors_name_the_field(registry, tmp_path, old, new, expected):
      "tasks[1].examples[1]: task 'beta' has no example 'b9'"),
     ("id: vllm,", "id: gpt,", 18, "models[3].id: model id 'gpt' is used twice"),
     ("judge: gpt", "judge: claude", 22, "judge: judge 'claude' is not a model id"),
+    ("max_in_flight: 32", "max_in_flight: 1", 22,
+     "judge: judge 'gpt': its endpoint's max_in_flight (1) is below ray.runners (2)"),
     ("  openai: {rpm", "  opneai: {rpm", 20, "providers.opneai: no model uses gate 'opneai'"),
     ("temperature: 0}", "temperature: 0, gate: shared}", 17, "models[2].gate: gate 'shared' is neither"),
 ])

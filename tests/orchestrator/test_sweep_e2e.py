@@ -152,3 +152,23 @@ def test_a_judge_grades_completed_answers_and_its_calls_are_recorded(tmp_path):
     judged = c.filter((pl.col("model_id") == "judge") & pl.col("episode_id").is_in(
         df.filter(pl.col("model_id") == "weak")["episode_id"].implode()))
     assert judged.height == df.filter(pl.col("model_id") == "weak").height
+
+
+def test_an_endpoint_pinned_below_the_number_of_runners_never_exceeds_its_calls_in_flight(tmp_path):
+    path = write_config(
+        tmp_path, tasks=[{"name": "typewriter_single", "limit": 6}], seeds=2,
+        models=[{"id": "solo", "provider": "simulated", "model": "oracle", "gate": "solo",
+                 "latency_ms": {"mean": 30, "jitter": 0}},
+                {"id": "free", "provider": "simulated", "model": "oracle"}],
+        providers={"solo": {"max_in_flight": 1}},
+        ray={"runners": 2, "max_concurrency_per_runner": 2})  # small, so both runners would get some
+    assert sweep(path) == 0
+    run = tmp_path / "runs" / "e2e"
+    assert set(episodes(run)["episode_id"]) == planned_ids(path)
+    solo = calls(run).filter(pl.col("model_id") == "solo").sort("started_at")
+    assert solo.height >= 24
+    # one call at a time across both runners: each starts after the previous one ended
+    ends = (solo["started_at"] + solo["latency_s"]).to_list()
+    starts = solo["started_at"].to_list()
+    overlaps = [i for i in range(1, len(starts)) if starts[i] < ends[i - 1] - 0.005]
+    assert not overlaps, f"{len(overlaps)} calls began while another was in flight"

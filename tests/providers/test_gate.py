@@ -257,3 +257,23 @@ async def test_calls_queued_when_the_breaker_opens_do_not_reach_the_provider() -
     assert isinstance(first_result, ProviderUnavailable) and len(first_records) == 1
     assert isinstance(queued_result, ProviderUnavailable) and queued_records == []
     assert len(provider.requests) == 1
+
+
+@pytest.mark.parametrize(("n", "max_in_flight", "expected"), [
+    (2, 32, [16, 16]),
+    (3, 7, [3, 2, 2]),  # the remainder goes to the first runners
+    (2, 1, [1, None]),  # fewer calls than runners: only the first runner serves the endpoint
+    (4, 3, [1, 1, 1, None]),
+    (3, None, [None, None, None]),  # adaptive: nothing pinned
+])
+def test_shares_of_max_in_flight_sum_to_the_budget(n, max_in_flight, expected) -> None:
+    config = GateConfig(rpm=600, tpm=60_000, max_in_flight=max_in_flight, adaptive_max=256)
+    shares = [config.share(n, i) for i in range(n)]
+    serving = [share for share in shares if share is not None]
+    assert len(serving) == config.serving(n)
+    assert [share.max_in_flight if share else None for share in shares] == expected
+    assert sum(share.rpm for share in serving) == pytest.approx(600)
+    assert sum(share.tpm for share in serving) == pytest.approx(60_000)
+    assert sum(share.adaptive_max for share in serving) <= 256
+    with pytest.raises(ValueError):
+        config.share(n, n)

@@ -166,9 +166,9 @@ async def test_40_callers_through_one_gate_never_exceed_the_rate() -> None:
 
 
 async def test_two_gates_sharing_a_split_budget_never_exceed_the_rate() -> None:
-    share = GateConfig(rpm=1200).split(2)
-    assert share.rpm == 600
-    by_gate = await rate_run([share, share], callers=40, duration_s=2.5)
+    shares = [GateConfig(rpm=1200).share(2, i) for i in range(2)]
+    assert [share.rpm for share in shares] == [600, 600]
+    by_gate = await rate_run(shares, callers=40, duration_s=2.5)
     for seconds in by_gate.values():
         assert max(seconds.values()) <= 10 + BOUNDARY_SKEW
     # The gates pace independently, so each can put one permit across a second's boundary.
