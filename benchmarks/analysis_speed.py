@@ -27,7 +27,7 @@ from analysis import accuracy, plots, reliability, trajectory, variance
 from analysis.load import load_runs
 from analysis.report import build_report
 from analysis.tables import compute_tables, run_summary
-from orchestrator.records import CALLS_SCHEMA, EPISODES_SCHEMA, EVENTS_SCHEMA
+from orchestrator.records import CALL_OUTCOMES, CALLS_SCHEMA, EPISODE_STATUSES, EPISODES_SCHEMA, EVENTS_SCHEMA
 
 RUN = "bench"
 T0 = 1_700_000_000.0
@@ -37,20 +37,14 @@ MODELS = [(f"model-{i:02d}", PROVIDERS[i % len(PROVIDERS)]) for i in range(12)]
 STRATEGIES = ("native", "text")
 SEEDS = 5
 TASKS = ("typewriter_single", "typewriter_26", "relational_data", "multiverse_math")
-STATUSES = ("completed", "max_steps", "provider_failed", "refused", "agent_error")
-STATUS_P = (0.86, 0.05, 0.05, 0.02, 0.02)
-OUTCOMES = (
-    "ok",
-    "http_5xx",
-    "http_429",
-    "timeout",
-    "connection",
-    "refusal",
-    "malformed",
-    "bad_request",
-    "auth",
-)
-OUTCOME_P = (0.925, 0.03, 0.02, 0.008, 0.005, 0.006, 0.004, 0.001, 0.001)
+# How often each episode status and attempt outcome occurs, by name (every one of the schema's).
+STATUS_SHARE = {"completed": 0.86, "max_steps": 0.05, "provider_failed": 0.05, "refused": 0.02, "agent_error": 0.02}
+OUTCOME_SHARE = {"ok": 0.925, "http_5xx": 0.03, "http_429": 0.02, "timeout": 0.008, "connection": 0.005,
+                 "refusal": 0.006, "malformed": 0.004, "bad_request": 0.001, "auth": 0.001}
+assert set(STATUS_SHARE) == set(EPISODE_STATUSES) and set(OUTCOME_SHARE) == set(CALL_OUTCOMES)
+STATUS_P = np.array([STATUS_SHARE[s] for s in EPISODE_STATUSES])
+OUTCOME_P = np.array([OUTCOME_SHARE[o] for o in CALL_OUTCOMES])
+OK, HTTP_5XX = CALL_OUTCOMES.index("ok"), CALL_OUTCOMES.index("http_5xx")
 STATUS_BY_OUTCOME = {"ok": 200, "http_429": 429, "refusal": 400, "bad_request": 400, "auth": 401}
 EPISODES_PER_PART = 5000
 
@@ -81,7 +75,7 @@ def _episode_batch(
     model = (index // (examples_per_task * len(TASKS) * SEEDS * len(STRATEGIES))) % len(MODELS)
     word_length = (example % 13) + 1
     expected = np.where(task < 2, word_length, np.where(task == 2, example % 5 + 1, example % 9 + 1))
-    status = rng.choice(len(STATUSES), size=n, p=STATUS_P)
+    status = rng.choice(len(EPISODE_STATUSES), size=n, p=STATUS_P / STATUS_P.sum())
     scored = status <= 1
     skill = 3.5 - 0.25 * model - 0.4 * strategy
     p_correct = 1.0 / (1.0 + np.exp(-(skill - 0.35 * expected + 0.3 * rng.standard_normal(n))))
@@ -104,7 +98,7 @@ def _episode_batch(
         "example_id": _hex_ids(example + 1_000_000 * task),
         "seed": pa.array(seed),
         "strategy": _strings(STRATEGIES, strategy),
-        "status": _strings(STATUSES, status),
+        "status": _strings(EPISODE_STATUSES, status),
         "answer": pa.nulls(n, pa.string()),
         "correct": pa.array(correct, mask=mask),
         "judge_correct": pa.nulls(n, pa.bool_()),
@@ -135,14 +129,13 @@ def _call_batch(
     rows = np.repeat(np.arange(episodes.num_rows), attempts)
     n = len(rows)
     model = models[rows]
-    outcome_p = np.array(OUTCOME_P)
-    outcome = rng.choice(len(OUTCOMES), size=n, p=outcome_p / outcome_p.sum())
+    outcome = rng.choice(len(CALL_OUTCOMES), size=n, p=OUTCOME_P / OUTCOME_P.sum())
     flaky = model % 4 == 1  # one provider in four fails five times as often
-    outcome = np.where(flaky & (rng.random(n) < 0.15), 1, outcome)
-    status_codes = np.array([STATUS_BY_OUTCOME.get(o, 0) for o in OUTCOMES])[outcome]
-    status_codes = np.where(outcome == 1, rng.choice([500, 502, 503, 529], size=n), status_codes)
+    outcome = np.where(flaky & (rng.random(n) < 0.15), HTTP_5XX, outcome)
+    status_codes = np.array([STATUS_BY_OUTCOME.get(o, 0) for o in CALL_OUTCOMES])[outcome]
+    status_codes = np.where(outcome == HTTP_5XX, rng.choice([500, 502, 503, 529], size=n), status_codes)
     within = np.arange(n) - np.repeat(np.cumsum(attempts) - attempts, attempts)
-    ok = outcome == 0
+    ok = outcome == OK
     # An attempt after a failed one in the same episode is a retry of the same model call.
     retry = np.concatenate(([False], ~ok[:-1])) & (within > 0)
     new_call = np.cumsum(~retry)
@@ -155,7 +148,7 @@ def _call_batch(
         "model_id": episodes.column("model_id").take(take),
         "step": pa.array(step),
         "attempt": pa.array(retry.astype(np.int64) + 1),
-        "outcome": _strings(OUTCOMES, outcome),
+        "outcome": _strings(CALL_OUTCOMES, outcome),
         "http_status": pa.array(status_codes, mask=status_codes == 0),
         "retry_after_s": pa.array(np.ones(n), mask=outcome != 2),
         "latency_s": pa.array(rng.lognormal(-0.2, 0.6, n)),
@@ -313,6 +306,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds of measurement")
     parser.add_argument("--keep", type=Path, default=None, help="write the run here and keep it")
     args = parser.parse_args()
+    if args.episodes < 1 or args.calls < args.episodes:
+        parser.error("need --episodes >= 1 and --calls >= --episodes (every episode makes a call)")
     root = args.keep or Path(tempfile.mkdtemp(prefix="analysis-speed-"))
     try:
         start = time.perf_counter()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import subprocess
@@ -34,6 +33,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from workload import models_and_seeds  # noqa: E402 - after the path setup
 
 WORDS = ["a", "aa", "go"]
 POLL_S = 1.0
@@ -52,12 +53,13 @@ def proc_status_kib(path: str = "/proc/self/status") -> dict[str, int]:
 
 def write_config(directory: Path, episodes: int, latency_ms: float, runners: int, concurrency: int) -> Path:
     name = f"memory-{episodes}"
+    models, seeds = models_and_seeds(episodes, len(WORDS), {
+        "id": "sim", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": latency_ms, "jitter": 0}})
     config = {
         "name": name,
         "tasks": [{"name": "typewriter_single", "examples": WORDS}],
-        "seeds": math.ceil(episodes / len(WORDS)),
-        "models": [{"id": "sim", "provider": "simulated", "model": "oracle",
-                    "latency_ms": {"mean": latency_ms, "jitter": 0}}],
+        "seeds": seeds,
+        "models": models,
         "ray": {"runners": runners, "max_concurrency_per_runner": concurrency},
         "output": str(directory / "runs"),
     }

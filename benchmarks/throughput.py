@@ -18,7 +18,6 @@ runner start-up and shutdown are outside it.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import subprocess
@@ -33,6 +32,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from workload import models_and_seeds  # noqa: E402
 
 from orchestrator.rundir import read_table  # noqa: E402 - after the path setup
 
@@ -54,12 +55,13 @@ class Workload:
 
 
 def write_config(directory: Path, work: Workload, name: str) -> Path:
+    models, seeds = models_and_seeds(work.episodes, len(WORDS), {
+        "id": "sim", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": work.latency_ms, "jitter": 0}})
     config = {
         "name": name,
         "tasks": [{"name": "typewriter_single", "examples": WORDS}],
-        "seeds": math.ceil(work.episodes / len(WORDS)),
-        "models": [{"id": "sim", "provider": "simulated", "model": "oracle",
-                    "latency_ms": {"mean": work.latency_ms, "jitter": 0}}],
+        "seeds": seeds,
+        "models": models,
         "providers": {"simulated": {"rpm": work.rps * 60}},
         "ray": {"runners": work.runners, "max_concurrency_per_runner": work.concurrency},
         "output": str(directory / "runs"),
