@@ -120,6 +120,7 @@ def measure_one(config_path: Path, limit: int, result_path: Path) -> None:
         started = time.monotonic()
         code = run_sweep(config, config_path=config_path, limit=limit)
         wall = time.monotonic() - started
+        peak = proc_status_kib()["VmHWM"]  # before the counting below reads the tables back
         sampler.stop.set()
         sampler.join(10)
     run = config.output / config.name
@@ -128,7 +129,7 @@ def measure_one(config_path: Path, limit: int, result_path: Path) -> None:
         "exit": code, "wall_s": wall,
         "episodes": read_table(run, "episodes", ["episode_id"]).num_rows,
         "calls": read_table(run, "calls", ["episode_id"]).num_rows,
-        "driver_peak_kib": proc_status_kib()["VmHWM"],
+        "driver_peak_kib": peak,
         "driver_peak_before_summary_kib": marks.get("before_summary"),
         "driver_rss_quarter_kib": samples[len(samples) // 4] if samples else None,
         "driver_rss_end_kib": samples[-1] if samples else None,

@@ -65,9 +65,16 @@ class EpisodeRunner:
         self._endpoints = Endpoints(config, n_runners=n_runners, runner_index=index,
                                     simulator_url=simulator_url, on_event=self._on_gate_event)
         # ``max_concurrency`` episodes per gate: those waiting on one endpoint's open breaker
-        # must not take the places of another endpoint's episodes
+        # must not take the places of another endpoint's episodes. A gate pinned to fewer calls in
+        # flight gets that many: more episodes would only queue at the gate with their turns
+        # interleaved, which costs a local model its prompt cache (an episode's next prompt
+        # extends its last one, so run back to back its turns re-read only the new tokens).
         self._gate_of = {m.id: m.gate_key for m in config.models}
-        self._slots = {gate: asyncio.Semaphore(max_concurrency) for gate in set(self._gate_of.values())}
+        self._slots = {}
+        for gate in set(self._gate_of.values()):
+            share = config.gate_config(gate).share(n_runners, index)
+            pinned = share.max_in_flight if share else None
+            self._slots[gate] = asyncio.Semaphore(min(max_concurrency, pinned or max_concurrency))
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task] = set()

@@ -154,7 +154,7 @@ def test_a_judge_grades_completed_answers_and_its_calls_are_recorded(tmp_path):
     assert judged.height == df.filter(pl.col("model_id") == "weak").height
 
 
-def test_an_endpoint_pinned_below_the_number_of_runners_never_exceeds_its_calls_in_flight(tmp_path):
+def test_an_endpoint_pinned_to_one_call_runs_one_call_and_one_episode_at_a_time(tmp_path):
     path = write_config(
         tmp_path, tasks=[{"name": "typewriter_single", "limit": 6}], seeds=2,
         models=[{"id": "solo", "provider": "simulated", "model": "oracle", "gate": "solo",
@@ -172,3 +172,9 @@ def test_an_endpoint_pinned_below_the_number_of_runners_never_exceeds_its_calls_
     starts = solo["started_at"].to_list()
     overlaps = [i for i in range(1, len(starts)) if starts[i] < ends[i - 1] - 0.005]
     assert not overlaps, f"{len(overlaps)} calls began while another was in flight"
+    # and its episodes run one after another, not turn by turn interleaved (a local model's prompt
+    # cache depends on it)
+    runs = episodes(run).filter(pl.col("model_id") == "solo").sort("started_at")
+    ends = (runs["started_at"] + runs["duration_s"]).to_list()
+    starts = runs["started_at"].to_list()
+    assert all(starts[i] >= ends[i - 1] - 0.005 for i in range(1, len(starts)))
