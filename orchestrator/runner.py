@@ -40,7 +40,8 @@ class Exchange:
     runner: str
     payloads: dict[str, bytes]
     done_ids: list[str]
-    running: int
+    running: int  # episodes under way
+    held: int  # those and the ones waiting for a slot
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def table(self, kind: str) -> pa.Table | None:
@@ -77,7 +78,8 @@ class EpisodeRunner:
             self._slots[gate] = asyncio.Semaphore(min(max_concurrency, pinned or max_concurrency))
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
-        self._running: set[asyncio.Task] = set()
+        self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
+        self._active = 0  # episodes inside their gate's slot
         self._wakeup = asyncio.Event()
         self._node_id = _node_id()
 
@@ -105,10 +107,13 @@ class EpisodeRunner:
 
     async def _run_one(self, spec: EpisodeSpec) -> None:
         async with self._slots[self._gate_of[spec.model_id]]:
+            self._active += 1
             try:
                 result = await self._episode(spec)
             except Exception as exc:  # never lose an episode: record it as agent_error
                 result = EpisodeResult(_failed_row(self._run, spec, exc, self._node_id))
+            finally:
+                self._active -= 1
         self._finished.append(result)
         self._wakeup.set()
 
@@ -158,7 +163,8 @@ class EpisodeRunner:
             runner=self._name,
             payloads={kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows},
             done_ids=[r.episode.episode_id for r in finished],
-            running=len(self._running),
+            running=self._active,
+            held=len(self._running),
             gates=self._endpoints.counters(),
         )
 
@@ -166,7 +172,7 @@ class EpisodeRunner:
         """Where this runner lives and how much memory it holds: for diagnostics, failure drills and
         memory benchmarks (``rss_kib`` now, ``peak_rss_kib`` since start; None off Linux)."""
         return {"runner": self._name, "pid": os.getpid(), "node_id": self._node_id,
-                "running": len(self._running), **_memory_kib()}
+                "running": self._active, "held": len(self._running), **_memory_kib()}
 
     async def close(self) -> None:
         for task in list(self._running):

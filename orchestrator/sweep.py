@@ -45,6 +45,7 @@ class RunnerSlot:
     holding: dict[str, tuple[str, EpisodeSpec]] = field(default_factory=dict)  # id → (gate, spec)
     per_gate: Counter[str] = field(default_factory=Counter)
     pending: object | None = None  # ObjectRef of the exchange under way
+    running: int = 0  # of what it holds, the episodes under way at its last exchange
 
     def hold(self, gate: str, spec: EpisodeSpec) -> None:
         self.holding[spec.episode_id] = (gate, spec)
@@ -230,11 +231,12 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
                 for episode_id in result.done_ids:
                     slot.release(episode_id)
                 remaining -= len(result.done_ids)
+                slot.running = result.running
                 for key, counters in result.gates.items():
                     if "breaker_state" in counters:
                         breakers[key] = counters["breaker_state"]
                 progress.record(tables["episodes"], tables["calls"],
-                                running=sum(len(s.holding) for s in slots), breakers=breakers)
+                                running=sum(s.running for s in slots), breakers=breakers)
             if remaining > 0:
                 send(slot)
         writer.maybe_flush()
