@@ -493,10 +493,9 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
         yield ("judge",), f"judge {config.judge!r} is not a model id (models: {', '.join(sorted(ids))})"
     elif config.judge is not None:
         # every runner judges its own episodes, so each needs a share of the judge's endpoint
-        key = next(m.gate_key for m in config.models if m.id == config.judge)
-        in_flight = config.gate_config(key).max_in_flight
-        if in_flight is not None and in_flight < config.ray.runners:
-            yield ("judge",), (f"judge {config.judge!r}: its endpoint's max_in_flight ({in_flight}) is below "
+        gate = config.gate_config(next(m.gate_key for m in config.models if m.id == config.judge))
+        if gate.serving(config.ray.runners) < config.ray.runners:
+            yield ("judge",), (f"judge {config.judge!r}: its endpoint's max_in_flight ({gate.max_in_flight}) is below "
                                f"ray.runners ({config.ray.runners}); every runner needs a share of it")
 
     used = {model.gate_key for model in config.models}

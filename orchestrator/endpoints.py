@@ -16,6 +16,7 @@ from typing import Any
 from orchestrator.agent import ModelCall
 from orchestrator.config import ModelConfig, SweepConfig
 from providers.gate import ProviderGate
+from providers.gate.config import GateConfig
 from providers.registry import EndpointSpec, make_provider
 from providers.simulator.config import ModelProfile
 from providers.text_tools import TextToolsProvider
@@ -58,13 +59,13 @@ class Endpoints:
         self._calls: dict[tuple[str, str], ModelCall] = {}
         self._models = {m.id: m for m in config.models}
 
-    def serves(self, key: str) -> bool:
-        """Whether this runner has a share of gate ``key``'s budget."""
-        return self._runner_index < self._config.gate_config(key).serving(self._n_runners)
+    def share(self, key: str) -> GateConfig | None:
+        """This runner's share of gate ``key``'s budget; None when it has none."""
+        return self._config.gate_config(key).share(self._n_runners, self._runner_index)
 
     def gate(self, key: str) -> ProviderGate:
         if key not in self._gates:
-            share = self._config.gate_config(key).share(self._n_runners, self._runner_index)
+            share = self.share(key)
             if share is None:
                 raise RuntimeError(f"runner {self._runner_index} has no share of gate {key!r}; the driver "
                                    "must not send it that gate's episodes")

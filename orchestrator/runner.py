@@ -40,8 +40,7 @@ class Exchange:
     runner: str
     payloads: dict[str, bytes]
     done_ids: list[str]
-    running: int  # episodes under way
-    held: int  # those and the ones waiting for a slot
+    running: int  # episodes under way (not those waiting for a slot)
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def table(self, kind: str) -> pa.Table | None:
@@ -73,7 +72,7 @@ class EpisodeRunner:
         self._gate_of = {m.id: m.gate_key for m in config.models}
         self._slots = {}
         for gate in set(self._gate_of.values()):
-            share = config.gate_config(gate).share(n_runners, index)
+            share = self._endpoints.share(gate)
             pinned = share.max_in_flight if share else None
             self._slots[gate] = asyncio.Semaphore(min(max_concurrency, pinned or max_concurrency))
         self._finished: list[EpisodeResult] = []
@@ -126,7 +125,7 @@ class EpisodeRunner:
             for m in self._config.models:
                 if m.id == self._config.judge:
                     self._endpoints.model_call(m.id, "native")
-                if self._endpoints.serves(m.gate_key):
+                if self._endpoints.share(m.gate_key) is not None:
                     for strategy in strategies:
                         self._endpoints.model_call(m.id, strategy)
         except (ProviderConfigError, MissingApiKey) as exc:
@@ -164,7 +163,6 @@ class EpisodeRunner:
             payloads={kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows},
             done_ids=[r.episode.episode_id for r in finished],
             running=self._active,
-            held=len(self._running),
             gates=self._endpoints.counters(),
         )
 
@@ -172,7 +170,7 @@ class EpisodeRunner:
         """Where this runner lives and how much memory it holds: for diagnostics, failure drills and
         memory benchmarks (``rss_kib`` now, ``peak_rss_kib`` since start; None off Linux)."""
         return {"runner": self._name, "pid": os.getpid(), "node_id": self._node_id,
-                "running": self._active, "held": len(self._running), **_memory_kib()}
+                "running": self._active, "held": len(self._running), **memory_kib()}
 
     async def close(self) -> None:
         for task in list(self._running):
@@ -180,7 +178,7 @@ class EpisodeRunner:
         await self._endpoints.aclose()
 
 
-def _memory_kib() -> dict[str, int | None]:
+def memory_kib() -> dict[str, int | None]:
     """Resident set size now and at its peak, from /proc/self/status (VmRSS, VmHWM)."""
     fields = {"VmRSS": "rss_kib", "VmHWM": "peak_rss_kib"}
     found: dict[str, int | None] = dict.fromkeys(fields.values())

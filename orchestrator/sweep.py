@@ -170,7 +170,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
         ).remote(config, run=run_dir.name, runner=name, index=index, n_runners=n_runners,
                                  simulator_url=simulator_url, max_concurrency=capacity)
         # an endpoint whose max_in_flight is below the number of runners is served by the first few
-        serves = {gate for gate in queues if index < config.gate_config(gate).serving(n_runners)}
+        serves = {gate for gate in queues if config.gate_config(gate).share(n_runners, index) is not None}
         return RunnerSlot(name, actor, serves)
 
     # One queue per gate, and a runner's concurrency is per gate too: episodes stuck behind one

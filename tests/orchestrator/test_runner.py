@@ -25,12 +25,13 @@ async def first_exchange(cfg: SweepConfig) -> tuple[int, int, int]:
                                simulator_url=sim.base_url, max_concurrency=8)
         plan = build_plan(cfg)
         first = await runner.exchange(plan, wait_s=0.05)
+        held = runner.describe()["held"]
         done = list(first.done_ids)
         while len(done) < len(plan):
             done += (await runner.exchange([], wait_s=1.0)).done_ids
         await runner.close()
     assert sorted(done) == sorted(spec.episode_id for spec in plan)
-    return first.running, first.held, len(first.done_ids)
+    return first.running, held, len(first.done_ids)
 
 
 async def test_a_gate_pinned_to_one_call_runs_one_episode_and_holds_the_rest() -> None:
