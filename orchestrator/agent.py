@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.records import CallRow, EpisodeRow, ToolCallRow
+from orchestrator.records import SCORED_STATUSES, CallRow, EpisodeRow, ToolCallRow
 from providers.errors import MalformedToolCall, ProviderError, Refusal
 from providers.types import AttemptRecord, Completion, CompletionRequest, Message, ToolCall, ToolSpec
 
@@ -113,7 +113,7 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     except Exception as exc:  # one broken episode must never stop the sweep
         status, error = "agent_error", exc
 
-    scored = status in ("completed", "max_steps")
+    scored = status in SCORED_STATUSES
     score = task.score(example, answer or "", environment) if scored else None
     cause = getattr(error, "cause", None)
     input_tokens = sum(c.input_tokens for c in calls)

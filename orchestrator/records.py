@@ -20,6 +20,8 @@ SCHEMA_VERSION = "1"
 
 EpisodeStatus = Literal["completed", "max_steps", "provider_failed", "refused", "agent_error"]
 EPISODE_STATUSES: tuple[str, ...] = ("completed", "max_steps", "provider_failed", "refused", "agent_error")
+# the statuses whose answer and trajectory are scored (the others never reached an answer)
+SCORED_STATUSES: tuple[str, ...] = ("completed", "max_steps")
 CALL_OUTCOMES: tuple[str, ...] = (
     "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed",
 )

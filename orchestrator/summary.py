@@ -9,16 +9,16 @@ import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
+from orchestrator.records import SCORED_STATUSES
 from orchestrator.rundir import iter_parts
 
 KEYS = ["model_id", "task", "strategy"]
 COUNTS = ["episodes", "scored", "correct", "not_scored"]
-SCORED_STATUSES = pa.array(["completed", "max_steps"])
 
 
 def _counts(episodes: pa.Table) -> pa.Table:
     """One part's counts per model × task × strategy."""
-    scored = pc.is_in(episodes["status"], SCORED_STATUSES)
+    scored = pc.is_in(episodes["status"], pa.array(SCORED_STATUSES))
     flags = pa.table({
         **{key: episodes[key] for key in KEYS},
         "episodes": pa.repeat(1, episodes.num_rows).cast(pa.int64()),
