@@ -6,9 +6,9 @@ actor for its memory once a second (``EpisodeRunner.describe()``, which reads th
 ``/proc/self/status``: VmRSS now, VmHWM its peak). The driver's figures come from the child's own
 ``/proc/self/status``, sampled the same way. The table prints, for the driver: its peak up to the
 end of the sweep proper (VmHWM read just before the closing summary), its peak including that
-summary (which reads the episodes table back from disk: memory-mapped part files, so its pages
-count in the resident set), its resident set a quarter of the way through and at the end (flat =
-nothing kept per finished episode), each peak relative to the first size; and the runners' peak.
+summary (which counts the episodes table back from disk, one part file at a time), its resident
+set a quarter of the way through and at the end (flat = nothing kept per finished episode), each
+peak relative to the first size; and the runners' peak.
 
 Workload: the oracle on the one- and two-letter words of typewriter_single (2–3 model calls per
 episode) at a server latency of 5 ms without a rate limit, so 100,000 episodes take minutes.
@@ -29,43 +29,15 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workload import models_and_seeds  # noqa: E402 - after the path setup
+from workload import write_typewriter_sweep  # noqa: E402 - after the path setup
+
+from orchestrator.runner import memory_kib  # noqa: E402
 
 WORDS = ["a", "aa", "go"]
 POLL_S = 1.0
-
-
-def proc_status_kib(path: str = "/proc/self/status") -> dict[str, int]:
-    """VmRSS and VmHWM (KiB) of a process."""
-    found: dict[str, int] = {}
-    with open(path) as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0])
-    return found
-
-
-def write_config(directory: Path, episodes: int, latency_ms: float, runners: int, concurrency: int) -> Path:
-    name = f"memory-{episodes}"
-    models, seeds = models_and_seeds(episodes, len(WORDS), {
-        "id": "sim", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": latency_ms, "jitter": 0}})
-    config = {
-        "name": name,
-        "tasks": [{"name": "typewriter_single", "examples": WORDS}],
-        "seeds": seeds,
-        "models": models,
-        "ray": {"runners": runners, "max_concurrency_per_runner": concurrency},
-        "output": str(directory / "runs"),
-    }
-    path = directory / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
 
 
 class Sampler(threading.Thread):
@@ -83,7 +55,7 @@ class Sampler(threading.Thread):
 
         started = time.monotonic()
         while not self.stop.wait(POLL_S):
-            self.driver_rss.append((time.monotonic() - started, proc_status_kib()["VmRSS"]))
+            self.driver_rss.append((time.monotonic() - started, memory_kib()["rss_kib"]))
             for i in range(self.runners):
                 try:
                     actor = ray.get_actor(f"toolsweep/{self.run_name}/runner-{i}")
@@ -109,7 +81,7 @@ def measure_one(config_path: Path, limit: int, result_path: Path) -> None:
     print_summary = sweep_module.print_summary
 
     def summary_after_mark(*args, **kwargs):  # the driver's peak before the summary reads the table
-        marks["before_summary"] = proc_status_kib()["VmHWM"]
+        marks["before_summary"] = memory_kib()["peak_rss_kib"]
         print_summary(*args, **kwargs)
 
     sweep_module.print_summary = summary_after_mark
@@ -120,7 +92,7 @@ def measure_one(config_path: Path, limit: int, result_path: Path) -> None:
         started = time.monotonic()
         code = run_sweep(config, config_path=config_path, limit=limit)
         wall = time.monotonic() - started
-        peak = proc_status_kib()["VmHWM"]  # before the counting below reads the tables back
+        peak = memory_kib()["peak_rss_kib"]  # before the counting below reads the tables back
         sampler.stop.set()
         sampler.join(10)
     run = config.output / config.name
@@ -184,7 +156,9 @@ def main() -> None:
               f"{'at end':>7} {'runner peak':>11} {'peak vs first':>13} {'+summary vs first':>17}", flush=True)
         first: dict | None = None
         for episodes in args.episodes:
-            config = write_config(directory, episodes, args.latency_ms, args.runners, args.concurrency)
+            config = write_typewriter_sweep(directory, f"memory-{episodes}", words=WORDS, episodes=episodes,
+                                            latency_ms=args.latency_ms, runners=args.runners,
+                                            concurrency=args.concurrency)
             r = run_child(config, episodes, args.timeout_s)
             first = first or r
             runner_peak = max(r["runner_peak_kib"].values(), default=None)

@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.compute as pc
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workload import models_and_seeds  # noqa: E402
+from workload import write_typewriter_sweep  # noqa: E402
 
 from orchestrator.rundir import read_table  # noqa: E402 - after the path setup
 
@@ -52,23 +51,6 @@ class Workload:
     @property
     def ideal_rate(self) -> float:
         return min(self.rps, self.runners * self.concurrency / (self.latency_ms / 1000.0))
-
-
-def write_config(directory: Path, work: Workload, name: str) -> Path:
-    models, seeds = models_and_seeds(work.episodes, len(WORDS), {
-        "id": "sim", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": work.latency_ms, "jitter": 0}})
-    config = {
-        "name": name,
-        "tasks": [{"name": "typewriter_single", "examples": WORDS}],
-        "seeds": seeds,
-        "models": models,
-        "providers": {"simulated": {"rpm": work.rps * 60}},
-        "ray": {"runners": work.runners, "max_concurrency_per_runner": work.concurrency},
-        "output": str(directory / "runs"),
-    }
-    path = directory / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
 
 
 def run_sweep_process(config: Path, *, limit: int, timeout_s: float, env: dict[str, str] | None = None,
@@ -119,7 +101,9 @@ def measure(run: Path) -> RunFigures:
 
 def run_size(work: Workload, directory: Path, *, timeout_s: float) -> tuple[RunFigures, float]:
     name = f"throughput-{work.episodes}"
-    config = write_config(directory, work, name)
+    config = write_typewriter_sweep(directory, name, words=WORDS, episodes=work.episodes,
+                                    latency_ms=work.latency_ms, runners=work.runners,
+                                    concurrency=work.concurrency, rps=work.rps)
     code, wall = run_sweep_process(config, limit=work.episodes, timeout_s=timeout_s)
     if code != 0:
         tail = config.with_suffix(".log").read_text(errors="replace")[-2000:]
