@@ -1,4 +1,4 @@
-"""Writing sweep configs and reading run directories, for the end-to-end tests."""
+"""Writing sweep configs, episode rows and reading run directories, for the orchestrator tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import polars as pl
 import yaml
 
 from orchestrator.config import load_config
-from orchestrator.plan import build_plan
+from orchestrator.plan import EpisodeSpec, build_plan
 
 
 def write_config(tmp_path: Path, **fields: Any) -> Path:
@@ -44,3 +44,17 @@ def max_requests_per_second(stats: list[dict[str, Any]]) -> int:
         for second, n in s["per_second"].items():
             per_second[second] = per_second.get(second, 0) + n
     return max(per_second.values(), default=0)
+
+
+def episode_row(spec: EpisodeSpec, run: str = "rd") -> dict:
+    """A complete ``episodes`` row for a planned episode: completed, correct, every field set."""
+    return {
+        "run": run, "episode_id": spec.episode_id, "model_id": spec.model_id, "provider": "simulated",
+        "model": "oracle", "task": spec.task, "example_id": spec.example_id, "seed": spec.seed,
+        "strategy": spec.strategy, "status": "completed", "answer": "x", "correct": True,
+        "judge_correct": None, "state_correct": True, "steps_match": True, "step_ratio": 1.0,
+        "n_steps": 3, "expected_steps": 3,
+        "tool_calls": [{"name": "type_letter", "arguments": '{"letter": "x"}', "result": "OK", "error": None}],
+        "n_attempts": 4, "n_retries": 0, "input_tokens": 10, "output_tokens": 5, "cost_usd": None,
+        "started_at": 1.0, "duration_s": 0.5, "error_class": None, "error_message": None,
+    }

@@ -13,6 +13,7 @@ from orchestrator.config import ConfigError, SweepConfig, config_hash
 from orchestrator.plan import EpisodeSpec, build_plan, plan_hash
 from orchestrator.records import EPISODES_SCHEMA, to_table
 from orchestrator.rundir import RunDir, done_episode_ids, read_table
+from tests.orchestrator.sweep_helpers import episode_row
 
 CONFIG_TEXT = """\
 name: rd
@@ -44,19 +45,6 @@ def open_run(config, config_path, plan, out, **kwargs) -> RunDir:
     run = RunDir.prepare(config, config_path, plan, out=out, **kwargs)
     run.close()
     return run
-
-
-def episode_row(spec: EpisodeSpec, run: str = "rd") -> dict:
-    return {
-        "run": run, "episode_id": spec.episode_id, "model_id": spec.model_id, "provider": "simulated",
-        "model": "oracle", "task": spec.task, "example_id": spec.example_id, "seed": spec.seed,
-        "strategy": spec.strategy, "status": "completed", "answer": "x", "correct": True,
-        "judge_correct": None, "state_correct": True, "steps_match": True, "step_ratio": 1.0,
-        "n_steps": 3, "expected_steps": 3,
-        "tool_calls": [{"name": "type_letter", "arguments": '{"letter": "x"}', "result": "OK", "error": None}],
-        "n_attempts": 4, "n_retries": 0, "input_tokens": 10, "output_tokens": 5, "cost_usd": None,
-        "started_at": 1.0, "duration_s": 0.5, "error_class": None, "error_message": None,
-    }
 
 
 def write_part(folder: Path, name: str, specs: list[EpisodeSpec]) -> Path:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
 from rich.console import Console
 
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import to_table
 from orchestrator.summary import print_summary, summary_table
-from tests.orchestrator.test_rundir import episode_row
+from orchestrator.writer import write_part as write_table_part
+from tests.orchestrator.sweep_helpers import episode_row
 
 
 def row(n: int, model: str, task: str, status: str, correct: bool | None) -> dict:
@@ -18,21 +18,18 @@ def row(n: int, model: str, task: str, status: str, correct: bool | None) -> dic
     return {**episode_row(spec), "status": status, "correct": correct}
 
 
-def write_part(run: Path, name: str, rows: list[dict]) -> None:
-    (run / "episodes").mkdir(parents=True, exist_ok=True)
-    table = to_table("episodes", rows)
-    with pa.OSFile(str(run / "episodes" / name), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
+def write_part(run: Path, rows: list[dict]) -> None:
+    write_table_part(run / "episodes", to_table("episodes", rows), "part")
 
 
 def test_counts_are_summed_across_parts_and_failures_are_not_scored(tmp_path):
-    write_part(tmp_path, "part-1.arrow", [
+    write_part(tmp_path, [
         row(1, "m1", "typewriter_single", "completed", True),
         row(2, "m1", "typewriter_single", "max_steps", False),
         row(3, "m1", "typewriter_single", "provider_failed", None),
         row(4, "m2", "multiverse_math", "completed", None),  # the judge failed: scored, not correct
     ])
-    write_part(tmp_path, "part-2.arrow", [
+    write_part(tmp_path, [
         row(5, "m1", "typewriter_single", "completed", True),
         row(6, "m2", "multiverse_math", "refused", None),
         row(7, "m2", "multiverse_math", "completed", True),
