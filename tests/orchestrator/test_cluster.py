@@ -76,6 +76,27 @@ def wait_started(node: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"a Ray node did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
+# `ray start` reports a node started before the head lists it (Ray's own test cluster waits for
+# that too); a sweep that looks for nodes in between would see only the head.
+NODES_PROBE = """
+import sys, time, ray
+ray.init(address=sys.argv[1], logging_level="ERROR", log_to_driver=False)
+deadline = time.monotonic() + float(sys.argv[3])
+while sum(n["Alive"] for n in ray.nodes()) < int(sys.argv[2]) and time.monotonic() < deadline:
+    time.sleep(0.2)
+print(sum(n["Alive"] for n in ray.nodes()))
+"""
+
+
+def wait_listed(cluster: Cluster, count: int) -> None:
+    probe = subprocess.run([sys.executable, "-c", NODES_PROBE, cluster.address, str(count), str(START_TIMEOUT_S)],
+                           capture_output=True, text=True, timeout=START_TIMEOUT_S + 30,
+                           env={**os.environ, **CLUSTER_ENV})
+    listed = probe.stdout.strip().splitlines()[-1:] or ["?"]
+    if listed != [str(count)]:
+        raise RuntimeError(f"the head lists {listed[0]} alive nodes, not {count}: {probe.stderr[-2000:]}")
+
+
 def processes_naming(text: str) -> list[int]:
     found = []
     for proc in Path("/proc").iterdir():
@@ -117,6 +138,7 @@ def cluster() -> Iterator[Cluster]:
         cluster.nodes.append(start_node(
             [f"--address={cluster.address}", f"--temp-dir={temp_dir}", '--resources={"node2": 1}'], node_log))
         wait_started(cluster.nodes[1], node_log)
+        wait_listed(cluster, 2)
         yield cluster
     finally:
         stop_cluster(cluster)
