@@ -155,13 +155,14 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
 
     actor_cls = ray.remote(EpisodeRunner)
     # Runners take no CPU reservation, and for such actors Ray's SPREAD is only a hint: place them
-    # round-robin over the live nodes instead (soft, so a lost node's replacement goes elsewhere).
+    # round-robin over the live nodes instead. Hard for the first placement (soft affinity was seen
+    # to fall back to the head), soft for replacements, so a lost node's goes elsewhere.
     nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
     spawned = 0
 
     def spawn(index: int, name: str) -> RunnerSlot:
         nonlocal spawned
-        placement = (NodeAffinitySchedulingStrategy(nodes[spawned % len(nodes)], soft=True)
+        placement = (NodeAffinitySchedulingStrategy(nodes[spawned % len(nodes)], soft=spawned >= n_runners)
                      if nodes else "SPREAD")
         spawned += 1
         actor = actor_cls.options(
