@@ -12,6 +12,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant", "tool"]
 BreakerState = Literal["closed", "open", "half_open"]
+# A provider's own wire form of one assistant turn (OpenAI Responses output items, Anthropic content
+# blocks, one Gemini ``content``): opaque JSON objects the adapter of that format sends back verbatim.
+Replay = tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ class Message:
     - ``system`` / ``user``: ``content`` only.
     - ``assistant``: ``content`` (may be empty) and any ``tool_calls``.
     - ``tool``: the result of one call: ``tool_call_id``, ``name`` (the tool) and ``content``.
+
+    An assistant turn of a reasoning model also carries ``replay``: the turn as its API returned it
+    (reasoning items, thinking blocks with their signatures, thought signatures), which that API
+    requires back unmodified; the adapter of the same format sends it instead of rebuilding the
+    turn from ``content`` and ``tool_calls``. ``reasoning`` is the readable reasoning summary, if
+    the API returned one (recorded, never sent).
     """
 
     role: Role
@@ -56,6 +65,21 @@ class Message:
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
     name: str | None = None
+    replay: Replay = ()
+    reasoning: str = ""
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """How hard a reasoning model thinks, provider-neutral; each adapter translates it.
+
+    ``effort``: a level (``none``, ``minimal``, ``low``, ``medium``, ``high``, ``xhigh``, ``max``;
+    not every API takes every level). ``budget_tokens``: a token budget for thinking. At least one
+    is set; an adapter refuses a request whose setting its API cannot express.
+    """
+
+    effort: str | None = None
+    budget_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,11 +94,18 @@ class CompletionRequest:
     max_tokens: int = 1024
     timeout_s: float = 60.0
     extra_body: dict[str, Any] | None = None
+    reasoning: Reasoning | None = None
 
 
 @dataclass(frozen=True)
 class Completion:
-    """A model's reply to one request."""
+    """A model's reply to one request.
+
+    Tokens: ``input_tokens`` counts the whole prompt, ``cached_input_tokens`` the part of it served
+    from the provider's prompt cache; ``output_tokens`` counts everything generated, visible or
+    not, ``reasoning_tokens`` the part of it spent thinking (billed as output). ``truncated``: the
+    reply was cut by a token limit (or the context window), so its text is not a finished answer.
+    """
 
     text: str
     tool_calls: tuple[ToolCall, ...] = ()
@@ -83,9 +114,15 @@ class Completion:
     input_tokens: int = 0
     output_tokens: int = 0
     latency_s: float = 0.0
+    reasoning_tokens: int = 0
+    cached_input_tokens: int = 0
+    truncated: bool = False
+    replay: Replay = ()
+    reasoning: str = ""
 
     def as_message(self) -> Message:
-        return Message(role="assistant", content=self.text, tool_calls=self.tool_calls)
+        return Message(role="assistant", content=self.text, tool_calls=self.tool_calls, replay=self.replay,
+                       reasoning=self.reasoning)
 
 
 @dataclass(frozen=True)
@@ -107,6 +144,8 @@ class AttemptRecord:
     output_tokens: int
     started_at: float  # unix seconds
     error_message: str | None = None
+    reasoning_tokens: int = 0  # part of output_tokens
+    cached_input_tokens: int = 0  # part of input_tokens
 
 
 @runtime_checkable

@@ -204,6 +204,8 @@ class ProviderGate:
             output_tokens=completion.output_tokens if completion else 0,
             started_at=started_at,
             error_message=str(error)[:ERROR_MESSAGE_CHARS] if error is not None else None,
+            reasoning_tokens=completion.reasoning_tokens if completion else 0,
+            cached_input_tokens=completion.cached_input_tokens if completion else 0,
         )
 
     def _emit(self, kind: str, **fields: Any) -> None:

@@ -67,11 +67,18 @@ class NoiseConfig(BaseModel):
 
 
 class ModelProfile(BaseModel):
-    """A simulated model: an agent policy plus its latency and faults."""
+    """A simulated model: an agent policy plus its latency and faults.
+
+    ``reasoning``: the model behaves like a reasoning model of whichever API it is asked through —
+    it thinks (reasoning items, thinking blocks, thought signatures, reasoning tokens) when the
+    request turns thinking on, and it enforces that API's rules for reasoning models, answering a
+    request that breaks one with the real API's error.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     policy: PolicyName = "oracle"
+    reasoning: bool = False
     latency_ms: LatencyConfig = Field(default_factory=LatencyConfig)
     faults: FaultConfig = Field(default_factory=FaultConfig)
     noise: NoiseConfig = Field(default_factory=NoiseConfig)

@@ -1,8 +1,9 @@
 """One request's path up to its fate, whatever the wire format: account → authenticate →
-validate → resolve the model → draw the fault and delay → hand the ``Exchange`` to the handler
-(latency and fault wrappers around the policy's reply, composed in ``server``).
+validate → resolve the model → enforce the API's rules for that model → draw the fault and delay →
+hand the ``Exchange`` to the handler (latency and fault wrappers around the policy's reply,
+composed in ``server``).
 
-The wire formats (``routes_openai``, ``routes_anthropic``) only read requests and write bodies.
+The wire formats (``routes_*``) read requests, check their API's rules and write bodies.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, ModelProfile
 from providers.simulator.conversation import Script
 from providers.simulator.faults import FaultDecision, FaultInjector
+from providers.simulator.signatures import Signer
 from providers.simulator.stats import ServerStats
 from providers.types import Message, ToolCall, ToolSpec
 
@@ -27,21 +29,56 @@ INVALID_KEY = "invalid-key"  # the one key the simulator rejects, so clients can
 UNKNOWN_MODEL = "(unknown)"
 
 
+class RuleViolation(Exception):
+    """A request the real API rejects (for this model): answered with that API's status and body."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.param = status, message, code, param
+
+
+@dataclass(frozen=True)
+class Thought:
+    """What a reasoning model thought before its turn: the text (summarised or signed by each
+    format as its API does) and the tokens it cost."""
+
+    text: str
+    tokens: int
+
+
 class WireFormat(Protocol):
     """What a wire format supplies to the exchange."""
 
     server_statuses: tuple[int, ...]
 
+    def model(self, request: web.Request, body: dict[str, Any]) -> str | None:
+        """The model the request names (the body's ``model``, or the URL's where the API puts it there)."""
+        ...
+
     def api_key(self, request: web.Request) -> str | None: ...
 
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]: ...
 
+    def params(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The sampling and reasoning parameters the body sets, as sent (for ``/stats``)."""
+        ...
+
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> bool:
+        """Enforce the API's rules for this model: raise ``RuleViolation`` with the real API's
+        error where the request breaks one. Returns whether the model thinks on this request."""
+        ...
+
     def call_id(self, rng: random.Random) -> str: ...
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
-              refusal: bool, input_tokens: int, output_tokens: int) -> dict[str, Any]: ...
+              refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
+              signer: Signer) -> dict[str, Any]:
+        """The reply body. ``output_tokens`` counts the visible output; ``thought`` (None when the
+        model does not think) adds its tokens as that API counts them."""
+        ...
 
-    def error(self, status: int, message: str, *, code: str | None = None) -> dict[str, Any]: ...
+    def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
+              retry_after_s: float | None = None) -> dict[str, Any]: ...
 
 
 class SimulateOverride(BaseModel):
@@ -61,6 +98,7 @@ class ParsedRequest:
     script: Script | None
     override: SimulateOverride
     seed: int | None  # the body's sampling seed: part of the policy's seed
+    params: dict[str, Any]  # the sampling and reasoning parameters as sent
 
 
 class Simulation:
@@ -71,6 +109,7 @@ class Simulation:
         self.profiles = dict(profiles)
         self.seed = seed
         self.injector = FaultInjector(seed)
+        self.signer = Signer(seed)
         self.stats = ServerStats()
         self.closing = asyncio.Event()
         self._reply_ids = itertools.count(1)
@@ -95,6 +134,7 @@ class Exchange:
     profile: ModelProfile
     faults: FaultConfig
     decision: FaultDecision
+    thinking: bool = False  # a reasoning model with thinking on for this request
 
     def count(self, outcome: str) -> None:
         self.sim.stats.outcome(self.parsed.model, outcome)
@@ -104,13 +144,13 @@ Handler = Callable[[Exchange], Awaitable[web.StreamResponse]]
 
 
 def error_response(fmt: WireFormat, status: int, message: str, *, code: str | None = None,
-                   retry_after_s: float | None = None) -> web.Response:
+                   param: str | None = None, retry_after_s: float | None = None) -> web.Response:
     headers = {"Retry-After": f"{retry_after_s:g}"} if retry_after_s is not None else None
-    return web.json_response(fmt.error(status, message, code=code), status=status, headers=headers)
+    body = fmt.error(status, message, code=code, param=param, retry_after_s=retry_after_s)
+    return web.json_response(body, status=status, headers=headers)
 
 
-def _parse(fmt: WireFormat, body: dict[str, Any]) -> ParsedRequest:
-    model = body.get("model")
+def _parse(fmt: WireFormat, model: str | None, body: dict[str, Any]) -> ParsedRequest:
     if not isinstance(model, str) or not model:
         raise ValueError("'model' must be a non-empty string")
     if body.get("stream"):
@@ -119,7 +159,8 @@ def _parse(fmt: WireFormat, body: dict[str, Any]) -> ParsedRequest:
     script = Script.model_validate(body["script"]) if body.get("script") is not None else None
     override = SimulateOverride.model_validate(body.get("simulate") or {})
     seed = body.get("seed")
-    return ParsedRequest(model, messages, tools, script, override, seed if isinstance(seed, int) else None)
+    return ParsedRequest(model, messages, tools, script, override, seed if isinstance(seed, int) else None,
+                         fmt.params(body))
 
 
 def _masked(key: str | None) -> str:
@@ -136,7 +177,8 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
         body = None
-    model = body.get("model") if isinstance(body, dict) and isinstance(body.get("model"), str) else UNKNOWN_MODEL
+    named = fmt.model(request, body) if isinstance(body, dict) else None
+    model = named if isinstance(named, str) and named else UNKNOWN_MODEL
     sim.stats.arrival(model)
     key = fmt.api_key(request)
     if not key or key == INVALID_KEY:
@@ -146,7 +188,7 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
         sim.stats.outcome(model, "bad_request")
         return error_response(fmt, 400, "the request body is not a JSON object")
     try:
-        parsed = _parse(fmt, body)
+        parsed = _parse(fmt, named, body)
     except (KeyError, TypeError, AttributeError, ValueError, ValidationError) as exc:
         sim.stats.outcome(model, "bad_request")
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
@@ -155,8 +197,14 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
     if profile is None:
         sim.stats.outcome(model, "bad_request")
         return error_response(fmt, 404, f"The model `{model}` does not exist.", code="model_not_found")
+    sim.stats.params(model, parsed.params)
+    try:
+        thinking = fmt.check(body, profile, sim.signer)
+    except RuleViolation as exc:
+        sim.stats.outcome(model, "bad_request")
+        return error_response(fmt, exc.status, exc.message, code=exc.code, param=exc.param)
     faults = parsed.override.faults or profile.faults
     latency = parsed.override.latency_ms or profile.latency_ms
     decision = sim.injector.decide(model, profile.seed, faults, latency, fmt.server_statuses)
-    return await handler(Exchange(sim, fmt, request, parsed, profile, faults, decision))
+    return await handler(Exchange(sim, fmt, request, parsed, profile, faults, decision, thinking))
 

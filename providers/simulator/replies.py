@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from providers.simulator.conversation import format_text_call
-from providers.simulator.exchange import Exchange
+from providers.simulator.exchange import Exchange, Thought
 from providers.simulator.policies import POLICIES, seeded_situation
 from providers.types import ToolCall
 
@@ -63,6 +63,24 @@ def _estimate_tokens(characters: int) -> int:
     return max(1, characters // 4)
 
 
+# A reasoning model thinks several times what it says: its thought's tokens are this many times
+# the estimate of its text, so reasoning tokens dominate the output as they do on real models.
+THOUGHT_TOKEN_FACTOR = 8
+
+
+def thought_for(exchange: Exchange, reply: Reply) -> Thought | None:
+    """What a reasoning model thought before ``reply`` (None when it does not think here): a plain
+    account of its next step, derived from the reply so the same turn gives the same thought."""
+    if not exchange.thinking:
+        return None
+    if reply.tool_calls:
+        plan = "; ".join(f"call {c.name} with {c.arguments_json}" for c in reply.tool_calls)
+        text = f"The tools are the source of truth here, not what I remember. Next: {plan}."
+    else:
+        text = f"The tool results so far settle it. Answer: {reply.text[:200]}"
+    return Thought(text=text, tokens=_estimate_tokens(len(text)) * THOUGHT_TOKEN_FACTOR)
+
+
 def reply_response(exchange: Exchange, reply: Reply) -> web.Response:
     """The reply in the exchange's wire format, with usage estimated at ~4 characters a token."""
     parsed = exchange.parsed
@@ -72,5 +90,6 @@ def reply_response(exchange: Exchange, reply: Reply) -> web.Response:
     body = exchange.fmt.reply(
         reply_id=exchange.sim.next_reply_id(), model=parsed.model, text=reply.text, tool_calls=reply.tool_calls,
         refusal=reply.refusal, input_tokens=_estimate_tokens(prompt), output_tokens=_estimate_tokens(output),
+        thought=None if reply.refusal else thought_for(exchange, reply), signer=exchange.sim.signer,
     )
     return web.json_response(body)
