@@ -6,18 +6,23 @@ installed (less client CPU per call than the default httpx one); SDK retries off
 is seen by the gate. The reply is read as raw JSON and converted by ``providers.wire.openai_chat``,
 the same code the simulator uses to write it. SDK exceptions are translated in ``_translate``
 only.
+
+The token limit goes out as ``max_completion_tokens`` on OpenAI's own endpoint (its reasoning models
+reject ``max_tokens``) and as ``max_tokens`` elsewhere (what most OpenAI-compatible servers read);
+``token_param`` overrides either. Sampling parameters are sent only when set; a ``Reasoning``
+effort becomes ``reasoning_effort``.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Literal, get_args
 
 import openai
 
-from providers.errors import ProviderError, ServerError
-from providers.types import Completion, CompletionRequest
+from providers.errors import ProviderConfigError, ProviderError, ServerError
+from providers.types import Completion, CompletionRequest, Reasoning
 from providers.wire import openai_chat
 from providers.wire.translate import (
     aiohttp_client,
@@ -31,6 +36,18 @@ from providers.wire.translate import (
 
 NAME = "openai"
 CHAT_PATH = "/chat/completions"
+TokenParam = Literal["max_completion_tokens", "max_tokens"]
+# the body fields that are sampling and reasoning parameters: what ``wire_params`` reports
+WIRE_PARAMS = ("temperature", "seed", "max_tokens", "max_completion_tokens", "reasoning_effort")
+
+
+def reasoning_effort(reasoning: Reasoning | None, api: str) -> str | None:
+    """The effort an OpenAI API is asked for; a token budget cannot be expressed there and is refused."""
+    if reasoning is None:
+        return None
+    if reasoning.budget_tokens is not None or reasoning.effort is None:
+        raise ProviderConfigError(f"{NAME}: {api} takes a reasoning effort, not budget_tokens")
+    return reasoning.effort
 
 
 class OpenAIProvider:
@@ -38,17 +55,22 @@ class OpenAIProvider:
     ``providers.errors.ProviderError``."""
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
-                 default_headers: dict[str, str] | None = None) -> None:
+                 default_headers: dict[str, str] | None = None, token_param: TokenParam | None = None) -> None:
+        if token_param is None:
+            token_param = "max_completion_tokens" if base_url is None else "max_tokens"
+        if token_param not in get_args(TokenParam):
+            raise ProviderConfigError(f"{NAME}: token_param must be one of {', '.join(get_args(TokenParam))}, "
+                                      f"not {token_param!r}")
+        self._token_param = token_param
         self._api_key = api_key
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0,
                                           default_headers=default_headers, http_client=aiohttp_client(openai))
 
-    @staticmethod
-    def _body(request: CompletionRequest) -> dict[str, Any]:
+    def _body(self, request: CompletionRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model,
             "messages": openai_chat.messages_to_wire(request.messages),
-            "max_tokens": request.max_tokens,
+            self._token_param: request.max_tokens,
         }
         if request.tools:
             body["tools"] = [openai_chat.tool_to_wire(tool) for tool in request.tools]
@@ -56,9 +78,17 @@ class OpenAIProvider:
             body["temperature"] = request.temperature
         if request.seed is not None:
             body["seed"] = request.seed
+        effort = reasoning_effort(request.reasoning, "Chat Completions")
+        if effort is not None:
+            body["reasoning_effort"] = effort
         if request.extra_body:
             body.update(request.extra_body)  # as the SDK merges extra_body: top-level fields
         return body
+
+    def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
+        """The sampling and reasoning parameters the body for ``request`` carries."""
+        body = self._body(request)
+        return {name: body[name] for name in WIRE_PARAMS if name in body}
 
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
@@ -79,13 +109,18 @@ class OpenAIProvider:
 
     def _translate(self, exc: openai.APIError) -> ProviderError:
         """The one place an SDK exception becomes a ProviderError."""
-        if isinstance(exc, openai.APIStatusError):
-            return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), self._api_key),
-                                code=exc.code, retry_after=retry_after_s(exc.response.headers))
-        if isinstance(exc, openai.APIConnectionError):
-            return transport_error(NAME, exc, sdk_says_timeout=isinstance(exc, openai.APITimeoutError))
-        status = getattr(exc, "status_code", None)
-        return ServerError(f"{NAME}: reply does not match the API schema", status=status)
+        return translate_sdk_error(exc, self._api_key)
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def translate_sdk_error(exc: openai.APIError, api_key: str) -> ProviderError:
+    """An ``openai`` SDK exception as a ProviderError (both OpenAI APIs raise the same ones)."""
+    if isinstance(exc, openai.APIStatusError):
+        return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), api_key),
+                            code=exc.code, retry_after=retry_after_s(exc.response.headers))
+    if isinstance(exc, openai.APIConnectionError):
+        return transport_error(NAME, exc, sdk_says_timeout=isinstance(exc, openai.APITimeoutError))
+    status = getattr(exc, "status_code", None)
+    return ServerError(f"{NAME}: reply does not match the API schema", status=status)

@@ -34,7 +34,7 @@ class EndpointSpec:
     kind: ProviderKind
     base_url: str | None = None
     api_key_env: str | None = None
-    api_format: Literal["openai", "anthropic"] = "openai"
+    api_format: Literal["openai", "openai_responses", "anthropic", "google"] = "openai"
     timeout_s: float = 60.0
     model_path: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +51,11 @@ def _key(provider: str, spec: EndpointSpec) -> str:
 
 
 def _openai(spec: EndpointSpec) -> Provider:
+    if spec.api_format == "openai_responses":
+        from providers.openai_responses_provider import OpenAIResponsesProvider
+
+        return OpenAIResponsesProvider(api_key=_key("openai", spec), base_url=spec.base_url,
+                                       timeout_s=spec.timeout_s, **spec.options)
     from providers.openai_provider import OpenAIProvider
 
     return OpenAIProvider(api_key=_key("openai", spec), base_url=spec.base_url, timeout_s=spec.timeout_s,
@@ -78,9 +83,16 @@ def _simulated(spec: EndpointSpec) -> Provider:
         from providers.anthropic_provider import AnthropicProvider
 
         return AnthropicProvider(api_key=SIMULATED_KEY, base_url=root, timeout_s=spec.timeout_s, **spec.options)
+    if spec.api_format == "openai_responses":
+        from providers.openai_responses_provider import OpenAIResponsesProvider
+
+        return OpenAIResponsesProvider(api_key=SIMULATED_KEY, base_url=root + "/v1", timeout_s=spec.timeout_s,
+                                       **spec.options)
     from providers.openai_provider import OpenAIProvider
 
-    return OpenAIProvider(api_key=SIMULATED_KEY, base_url=root + "/v1", timeout_s=spec.timeout_s, **spec.options)
+    # The simulator enacts OpenAI itself, whose reasoning models take only max_completion_tokens.
+    options = {"token_param": "max_completion_tokens", **spec.options}
+    return OpenAIProvider(api_key=SIMULATED_KEY, base_url=root + "/v1", timeout_s=spec.timeout_s, **options)
 
 
 def _local(spec: EndpointSpec) -> Provider:

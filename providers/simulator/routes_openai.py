@@ -1,15 +1,23 @@
-"""The OpenAI Chat Completions side of the simulator: ``POST /v1/chat/completions``."""
+"""The OpenAI Chat Completions side of the simulator: ``POST /v1/chat/completions``.
+
+A model with ``reasoning`` set behaves like OpenAI's reasoning models (o-series, gpt-5 family) on
+this API: it thinks unless ``reasoning_effort`` is ``"none"`` (Chat never shows the thought, only
+``completion_tokens_details.reasoning_tokens``), and it rejects what they reject, with their error
+bodies (see ``check``).
+"""
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import time
 from typing import Any
 
 from aiohttp import web
 
 from providers.simulator.config import ModelProfile
-from providers.simulator.exchange import Thought
+from providers.simulator.exchange import RuleViolation, Thought
 from providers.simulator.signatures import Signer
 from providers.types import Message, ToolCall, ToolSpec
 from providers.wire import openai_chat
@@ -34,7 +42,11 @@ class OpenAIFormat:
         return {name: body[name] for name in SAMPLING_AND_REASONING if name in body}
 
     def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> bool:
-        return False
+        if not profile.reasoning:
+            return False
+        effort = body.get("reasoning_effort")
+        reasoning_chat_rules(body, effort)
+        return effort != "none"
 
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
         messages = openai_chat.messages_from_wire(body["messages"])
@@ -49,10 +61,46 @@ class OpenAIFormat:
               signer: Signer) -> dict[str, Any]:
         return openai_chat.reply_to_wire(
             reply_id=f"chatcmpl-sim{reply_id:010d}", model=model, created=int(time.time()), text=text,
-            tool_calls=tool_calls, refusal=text if refusal else None,
-            input_tokens=input_tokens, output_tokens=output_tokens,
+            tool_calls=tool_calls, refusal=text if refusal else None, input_tokens=input_tokens,
+            output_tokens=output_tokens + (thought.tokens if thought else 0),
+            reasoning_tokens=thought.tokens if thought else 0,
         )
 
     def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
               retry_after_s: float | None = None) -> dict[str, Any]:
-        return openai_chat.error_to_wire(status, message, code=code)
+        return openai_chat.error_to_wire(status, message, code=code, param=param)
+
+
+# gpt-5.4 and later refuse function tools with reasoning on this API. The rule follows the model's
+# name, as OpenAI's does, so a simulated model called e.g. "gpt-5.4" enacts it and others do not.
+_GPT5_MINOR = re.compile(r"^gpt-5\.(\d+)")
+# gpt-5.6 applies a reasoning effort by default, so tools fail unless it is explicitly "none".
+_TOOLS_NEED_EXPLICIT_NONE_FROM = 6
+
+
+def reasoning_chat_rules(body: dict[str, Any], effort: object) -> None:
+    """Raise the error OpenAI's reasoning models answer a Chat Completions body with, if any.
+
+    Bodies as quoted in public issue trackers: ``max_tokens`` (microsoft/clarity-agent#59),
+    ``temperature`` other than 1 (microsoft/vscode#255504; accepted with ``reasoning_effort:
+    "none"``, as gpt-5.1 and later do), function tools with reasoning on gpt-5.4+
+    (pipecat-ai/pipecat#4043; gpt-5.6's wording: GoogleChromeLabs/webmcp-tools#417).
+    """
+    if "max_tokens" in body:
+        raise RuleViolation(400, "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                                 "Use 'max_completion_tokens' instead.", code="unsupported_parameter", param="max_tokens")
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1 and effort != "none":
+        shown = f"{temperature:g}" if isinstance(temperature, int | float) else json.dumps(temperature)
+        raise RuleViolation(400, f"Unsupported value: 'temperature' does not support {shown} with this model. "
+                                 "Only the default (1) value is supported.", code="unsupported_value", param="temperature")
+    minor = _GPT5_MINOR.match(str(body.get("model", "")))
+    if minor is None or int(minor[1]) < 4 or not body.get("tools"):
+        return
+    model, newer = minor[0], int(minor[1]) >= _TOOLS_NEED_EXPLICIT_NONE_FROM
+    if effort == "none" or (effort is None and not newer):
+        return
+    advice = ("To use function tools, use /v1/responses or set reasoning_effort to 'none'." if newer
+              else "Please use /v1/responses instead.")
+    raise RuleViolation(400, f"Function tools with reasoning_effort are not supported for {model} in "
+                             f"/v1/chat/completions. {advice}", param="reasoning_effort")

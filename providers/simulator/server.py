@@ -13,6 +13,7 @@ from providers.simulator.exchange import Simulation, serve
 from providers.simulator.replies import policy_reply
 from providers.simulator.routes_anthropic import AnthropicFormat
 from providers.simulator.routes_openai import OpenAIFormat
+from providers.simulator.routes_openai_responses import OpenAIResponsesFormat
 from providers.simulator.urls import SimulatorUrls
 from providers.simulator.wrappers import with_faults, with_latency
 
@@ -37,9 +38,13 @@ def require_loopback(host: str) -> str:
 
 def make_app(sim: Simulation) -> web.Application:
     openai_format, anthropic_format = OpenAIFormat(), AnthropicFormat()
+    responses_format = OpenAIResponsesFormat()
 
     async def chat_completions(request: web.Request) -> web.StreamResponse:
         return await serve(sim, openai_format, request, HANDLER)
+
+    async def responses(request: web.Request) -> web.StreamResponse:
+        return await serve(sim, responses_format, request, HANDLER)
 
     async def messages(request: web.Request) -> web.StreamResponse:
         return await serve(sim, anthropic_format, request, HANDLER)
@@ -52,6 +57,7 @@ def make_app(sim: Simulation) -> web.Application:
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/responses", responses)
     app.router.add_post("/v1/messages", messages)
     app.router.add_get("/stats", stats)
     app.router.add_get("/health", health)

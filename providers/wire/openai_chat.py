@@ -3,8 +3,10 @@
 Requests: ``tools=[{"type": "function", "function": {name, description, parameters}}]``; assistant
 turns carry ``tool_calls`` whose ``arguments`` is JSON *text*; each tool result is a
 ``{"role": "tool", "tool_call_id", "content"}`` message. Replies put one choice's ``message`` and
-``finish_reason`` beside a ``usage`` block. A refusal is ``finish_reason: "content_filter"`` or a
-``refusal`` field on the message.
+``finish_reason`` beside a ``usage`` block (``completion_tokens_details.reasoning_tokens`` and
+``prompt_tokens_details.cached_tokens`` break its totals down). A refusal is
+``finish_reason: "content_filter"`` or a ``refusal`` field on the message; ``finish_reason: "length"``
+is a reply cut by the token limit.
 """
 
 from __future__ import annotations
@@ -93,8 +95,10 @@ def messages_from_wire(items: list[dict[str, Any]]) -> tuple[Message, ...]:
 
 
 def reply_to_wire(*, reply_id: str, model: str, created: int, text: str, tool_calls: tuple[ToolCall, ...] = (),
-                  refusal: str | None = None, input_tokens: int = 0, output_tokens: int = 0) -> dict[str, Any]:
-    """A ``chat.completion`` body with one choice."""
+                  refusal: str | None = None, input_tokens: int = 0, output_tokens: int = 0,
+                  reasoning_tokens: int = 0) -> dict[str, Any]:
+    """A ``chat.completion`` body with one choice; ``output_tokens`` counts everything generated,
+    ``reasoning_tokens`` the part of it spent thinking."""
     content = None if refusal or (tool_calls and not text) else text
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
     if tool_calls:
@@ -104,12 +108,20 @@ def reply_to_wire(*, reply_id: str, model: str, created: int, text: str, tool_ca
         "id": reply_id, "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
         "usage": {"prompt_tokens": input_tokens, "completion_tokens": output_tokens,
-                  "total_tokens": input_tokens + output_tokens},
+                  "total_tokens": input_tokens + output_tokens,
+                  "prompt_tokens_details": {"cached_tokens": 0},
+                  "completion_tokens_details": {"reasoning_tokens": reasoning_tokens}},
     }
 
 
+def _detail(usage: dict[str, Any], block: str, field: str) -> int:
+    details = usage.get(block)
+    return token_count(details.get(field)) if isinstance(details, dict) else 0
+
+
 def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Completion:
-    """The first choice of a ``chat.completion`` body as a Completion (``finish_reason`` as sent)."""
+    """The first choice of a ``chat.completion`` body as a Completion (``finish_reason`` as sent;
+    ``length`` marks it truncated)."""
     choice = body["choices"][0]
     message = choice.get("message") or {}
     refusal_text = message.get("refusal")
@@ -123,6 +135,9 @@ def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Com
         input_tokens=token_count(usage.get("prompt_tokens")),
         output_tokens=token_count(usage.get("completion_tokens")),
         latency_s=latency_s,
+        reasoning_tokens=_detail(usage, "completion_tokens_details", "reasoning_tokens"),
+        cached_input_tokens=_detail(usage, "prompt_tokens_details", "cached_tokens"),
+        truncated=finish_reason == "length",
     )
 
 
@@ -132,7 +147,7 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403:
                 404: "invalid_request_error", 429: "rate_limit_exceeded"}
 
 
-def error_to_wire(status: int, message: str, *, code: str | None = None) -> dict[str, Any]:
-    """An error body shaped like OpenAI's: ``{"error": {message, type, param, code}}``."""
+def error_to_wire(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+    """An error body shaped like OpenAI's (both APIs): ``{"error": {message, type, param, code}}``."""
     error_type = _ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
