@@ -10,13 +10,14 @@ import pytest
 from providers.errors import (
     AuthError,
     ConnectionFailed,
+    ProviderConfigError,
     QuotaExhausted,
     RateLimited,
     Refusal,
     ServerError,
 )
 from providers.openai_provider import OpenAIProvider
-from providers.types import CompletionRequest, Message, ToolSpec
+from providers.types import CompletionRequest, Message, Reasoning, ToolSpec
 from providers.wire import openai_chat
 from providers.wire.translate import aiohttp_client
 
@@ -89,3 +90,40 @@ async def test_nobody_listening_is_a_connection_failure():
 
 def test_uses_the_sdk_aiohttp_transport_when_installed():
     assert isinstance(aiohttp_client(openai), openai.DefaultAioHttpClient)
+
+
+async def test_token_param_is_max_completion_tokens_on_openai_itself_and_max_tokens_elsewhere(canned):
+    request = CompletionRequest(model="m", messages=MESSAGES, max_tokens=77, reasoning=Reasoning(effort="low"))
+    vendor = OpenAIProvider(api_key="k")  # no base_url: api.openai.com (nothing is sent here)
+    assert vendor.wire_params(request) == {"max_completion_tokens": 77, "reasoning_effort": "low"}
+    await vendor.aclose()
+    server = await canned(200, OK_REPLY)
+    for token_param, expected in ((None, "max_tokens"), ("max_completion_tokens", "max_completion_tokens")):
+        provider = OpenAIProvider(api_key="k", base_url=server.url + "/v1", token_param=token_param)
+        await provider.complete(request)
+        body = server.received[-1][1]
+        assert body[expected] == 77 and body["reasoning_effort"] == "low"
+        assert ({"max_tokens", "max_completion_tokens"} - {expected}).isdisjoint(body)
+        assert provider.wire_params(request) == {expected: 77, "reasoning_effort": "low"}
+        await provider.aclose()
+
+
+async def test_settings_the_api_cannot_take_are_refused():
+    with pytest.raises(ProviderConfigError, match="token_param must be one of max_completion_tokens, max_tokens"):
+        OpenAIProvider(api_key="k", token_param="max_output_tokens")  # type: ignore[arg-type]
+    provider = OpenAIProvider(api_key="k")
+    with pytest.raises(ProviderConfigError, match="reasoning effort, not budget_tokens"):
+        provider.wire_params(CompletionRequest(model="m", messages=MESSAGES, reasoning=Reasoning(budget_tokens=1024)))
+    await provider.aclose()
+
+
+async def test_usage_details_and_a_reply_cut_at_the_limit(canned, adapter_for):
+    reply = openai_chat.reply_to_wire(reply_id="r", model="m", created=0, text="The answer is", input_tokens=40,
+                                      output_tokens=64, reasoning_tokens=50)
+    reply["choices"][0]["finish_reason"] = "length"
+    reply["usage"]["prompt_tokens_details"]["cached_tokens"] = 32
+    server = await canned(200, reply)
+    completion = await adapter_for("openai", server.url).complete(CompletionRequest(model="m", messages=MESSAGES))
+    assert (completion.truncated, completion.finish_reason, completion.text) == (True, "length", "The answer is")
+    assert (completion.input_tokens, completion.cached_input_tokens) == (40, 32)
+    assert (completion.output_tokens, completion.reasoning_tokens) == (64, 50)
