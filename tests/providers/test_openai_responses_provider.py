@@ -14,6 +14,7 @@ from providers.errors import (
     ServerError,
 )
 from providers.openai_responses_provider import OpenAIResponsesProvider
+from providers.registry import EndpointSpec, make_provider
 from providers.types import CompletionRequest, Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import openai_responses
 
@@ -152,3 +153,14 @@ async def test_a_thinking_budget_cannot_be_expressed(responses_adapter):
     adapter = responses_adapter("http://127.0.0.1:1")
     with pytest.raises(ProviderConfigError, match="reasoning effort, not budget_tokens"):
         adapter.wire_params(CompletionRequest(model="m", messages=MESSAGES, reasoning=Reasoning(budget_tokens=2048)))
+
+
+async def test_the_registry_builds_it_for_openai_and_the_simulator(monkeypatch, sim):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    for spec in (EndpointSpec(kind="openai", api_format="openai_responses"),
+                 EndpointSpec(kind="simulated", base_url=sim.base_url, api_format="openai_responses")):
+        provider = make_provider(spec)
+        assert isinstance(provider, OpenAIResponsesProvider)
+        await provider.aclose()
+    with pytest.raises(ProviderConfigError, match="does not take that option"):
+        make_provider(EndpointSpec(kind="openai", api_format="openai_responses", options={"token_param": "max_tokens"}))
