@@ -116,7 +116,7 @@ def check(body: dict[str, Any], signer: Signer) -> bool:
     tool_choice = body.get("tool_choice")
     if isinstance(tool_choice, dict) and tool_choice.get("type") in ("any", "tool"):
         raise _invalid(FORCED_TOOL_WITH_THINKING)
-    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    messages = body["messages"] if isinstance(body.get("messages"), list) else []
     _check_blocks(messages, signer)
     _check_final_turn(messages)
     return True
