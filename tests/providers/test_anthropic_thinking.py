@@ -14,7 +14,7 @@ import anthropic
 import pytest
 
 from providers.anthropic_provider import AnthropicProvider
-from providers.errors import BadRequest, Refusal
+from providers.errors import BadRequest, MalformedToolCall, Refusal
 from providers.simulator import FaultConfig, ModelProfile, SimulatorServer
 from providers.text_tools import TextToolsProvider
 from providers.types import Completion, CompletionRequest, Message, Reasoning, ToolSpec
@@ -356,3 +356,25 @@ async def test_reasoning_and_sampling_go_in_the_body(canned, adapter_for):
         _, body = server.received[-1]
         sent = {name: body[name] for name in anthropic_messages.PARAMETERS if name in body}
         assert sent == {"max_tokens": 4096, **fields} == provider.wire_params(request)
+
+
+async def test_a_malformed_call_goes_back_with_its_thinking_intact(sim):
+    provider = AnthropicProvider(api_key="sk-test", base_url=sim.base_url)
+    start = (Message("user", "Type: cat"),)
+    extra = {"script": script("cat"), "simulate": {"faults": {"malformed": 1.0}}}
+    try:
+        with pytest.raises(MalformedToolCall) as caught:
+            await provider.complete(CompletionRequest(model="thinker", messages=start, tools=(TYPE_LETTER,),
+                                                      max_tokens=2048, reasoning=Reasoning(budget_tokens=1024),
+                                                      extra_body=extra))
+        broken = caught.value.completion
+        assert broken is not None and broken.replay[0]["type"] == "thinking"
+        (use,) = [block for block in broken.replay if block["type"] == "tool_use"]
+        assert use["input"] == {}  # the API takes only an object; the thinking block is untouched
+        messages = (*start, broken.as_message(), Message("tool", "bad arguments", tool_call_id=use["id"]))
+        completion = await provider.complete(CompletionRequest(
+            model="thinker", messages=messages, tools=(TYPE_LETTER,), max_tokens=2048,
+            reasoning=Reasoning(budget_tokens=1024), extra_body={"script": script("cat")}))
+    finally:
+        await provider.aclose()
+    assert completion.tool_calls and sim.stats()["by_model"] == {"thinker": {"malformed": 1, "ok": 1}}
