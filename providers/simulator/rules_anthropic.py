@@ -1,11 +1,12 @@
 """The rules the Anthropic Messages API enforces on extended thinking, enforced the same way.
 
 Checked only for a simulated reasoning model (``ModelProfile.reasoning``); each broken rule is
-answered with the API's own 400 ``invalid_request_error`` message. The messages are as quoted in
-public issue trackers and client test suites (e.g. OpenRouterTeam/ai-sdk-provider#162,
-mastra-ai/mastra#7507 and #7799, ding113/claude-code-hub#518) and in Anthropic's extended-thinking
-documentation; the validation-style ones (``thinking.enabled.budget_tokens: …``) follow the API's
-field-path format. Checked in the order the API validates: the request's fields, then its
+answered with the API's own 400 ``invalid_request_error`` message, quoted as the API sends it
+(short factual quotations of error text) from public reports: OpenRouterTeam/ai-sdk-provider#162
+and mastra-ai/mastra#7799 (missing thinking block; "preceeding" is the API's spelling),
+ding113/claude-code-hub#518 (signature), mastra-ai/mastra#7507 (forced tool), MartialBE/one-hub#529
+(temperature), danny-avila/LibreChat#8346 (budget minimum) and client test suites quoting the
+budget/``max_tokens`` one. Checked in the order the API validates: the request's fields, then its
 messages.
 
 - ``thinking.enabled.budget_tokens`` at least 1024 and below ``max_tokens``;
