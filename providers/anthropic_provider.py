@@ -5,20 +5,21 @@ installed; SDK retries off so every attempt is seen by the gate. The reply is re
 and converted by ``providers.wire.anthropic_messages``, the same code the simulator uses to write
 it. SDK exceptions are translated in ``_translate`` only.
 
-The Messages API has no sampling seed, so a request's ``seed`` is not sent; newer SDKs dropped
-``temperature`` too, so it is sent only when the installed SDK takes it.
+Sampling (``temperature``) and reasoning (``thinking``, ``output_config``) go in the request body
+as extra body fields, built by ``providers.wire.anthropic_messages``: the SDK (1.0 and later) has
+no ``temperature`` argument, and a field the installed SDK does not name must still reach the
+API. The Messages API has no sampling seed, so a request's ``seed`` is not sent.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from typing import Any
 
 import anthropic
 
-from providers.errors import ProviderError, ServerError
+from providers.errors import BadRequest, ProviderError, Refusal, ServerError
 from providers.types import Completion, CompletionRequest
 from providers.wire import anthropic_messages
 from providers.wire.translate import (
@@ -44,9 +45,14 @@ class AnthropicProvider:
         self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout_s,
                                                 max_retries=0, default_headers=default_headers,
                                                 http_client=aiohttp_client(anthropic))
-        self._takes_temperature = "temperature" in inspect.signature(self._client.messages.create).parameters
 
     def _arguments(self, request: CompletionRequest) -> dict[str, Any]:
+        """The SDK call's arguments; the body fields the SDK may not name go in ``extra_body``
+        (the request's own ``extra_body`` last, so it can override any of them)."""
+        try:
+            reasoning = anthropic_messages.reasoning_to_wire(request.reasoning)
+        except ValueError as exc:
+            raise BadRequest(f"{NAME}: {exc}") from None
         system, messages = anthropic_messages.messages_to_wire(request.messages)
         arguments: dict[str, Any] = {
             "model": request.model,
@@ -58,11 +64,16 @@ class AnthropicProvider:
             arguments["system"] = system
         if request.tools:
             arguments["tools"] = [anthropic_messages.tool_to_wire(tool) for tool in request.tools]
-        if request.temperature is not None and self._takes_temperature:
-            arguments["temperature"] = request.temperature
-        if request.extra_body:
-            arguments["extra_body"] = request.extra_body
+        body = {**anthropic_messages.sampling_to_wire(request.temperature), **reasoning, **(request.extra_body or {})}
+        if body:
+            arguments["extra_body"] = body
         return arguments
+
+    def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
+        """The sampling and reasoning fields the body for ``request`` carries, as sent."""
+        arguments = self._arguments(request)
+        body = {"max_tokens": arguments["max_tokens"], **arguments.get("extra_body", {})}
+        return {name: body[name] for name in anthropic_messages.PARAMETERS if name in body}
 
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
@@ -72,11 +83,14 @@ class AnthropicProvider:
             raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
         try:
-            completion = anthropic_messages.completion_from_wire(json.loads(raw.http_response.content),
-                                                                 latency_s=latency_s)
+            body = json.loads(raw.http_response.content)
+            completion = anthropic_messages.completion_from_wire(body, latency_s=latency_s)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})",
                               status=raw.http_response.status_code) from None
+        if completion.refusal:
+            reason = anthropic_messages.refusal_reason(body)
+            raise Refusal(f"{NAME}: the model refused (stop_reason refusal" + (f"; {reason})" if reason else ")"))
         return checked(NAME, completion)
 
     def _translate(self, exc: anthropic.APIError) -> ProviderError:

@@ -16,7 +16,7 @@ from providers.simulator.replies import REFUSAL_TEXT, Reply, garbled, reply_resp
 from providers.simulator.stats import outcome_of_status
 
 _STATUS_MESSAGES = {429: "Rate limit reached; retry later.", 500: "The server had an error.", 502: "Bad gateway.",
-                    503: "The service is temporarily unavailable.", 529: "Overloaded."}
+                    503: "The service is temporarily unavailable.", 529: "Overloaded"}
 
 
 def with_latency(inner: Handler) -> Handler:

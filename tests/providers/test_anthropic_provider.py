@@ -34,8 +34,9 @@ async def test_request_fields_sent_and_reply_read(canned, adapter_for, fake_key)
     # older SDKs send x-api-key, newer ones a bearer token
     assert fake_key in (headers.get("x-api-key"), headers.get("Authorization", "").removeprefix("Bearer "))
     assert body["system"] == "Be brief." and body["max_tokens"] == 77
-    takes_temperature = "temperature" in inspect.signature(anthropic.AsyncAnthropic(api_key="k").messages.create).parameters
-    assert ("temperature" in body) == takes_temperature
+    # the SDK names no temperature argument: it reaches the body anyway
+    assert "temperature" not in inspect.signature(anthropic.AsyncAnthropic(api_key="k").messages.create).parameters
+    assert body["temperature"] == 0.5 and "thinking" not in body
     assert body["messages"][1]["content"] == [{"type": "tool_use", "id": "toolu_1", "name": "add", "input": {"a": 2}}]
     assert body["messages"][2]["content"] == [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "4"}]
     assert body["tools"] == [anthropic_messages.tool_to_wire(TOOL)] and body["script"] == {"answer": "4"}
