@@ -15,7 +15,7 @@ from providers.errors import ProviderConfigError
 from providers.keys import MissingApiKey, resolve_api_key
 from providers.types import Provider
 
-ProviderKind = Literal["openai", "anthropic", "simulated", "local"]
+ProviderKind = Literal["openai", "anthropic", "google", "simulated", "local"]
 SIMULATED_KEY = "sim-key"  # the simulator accepts any key but "invalid-key"
 
 
@@ -34,7 +34,7 @@ class EndpointSpec:
     kind: ProviderKind
     base_url: str | None = None
     api_key_env: str | None = None
-    api_format: Literal["openai", "anthropic"] = "openai"
+    api_format: Literal["openai", "openai_responses", "anthropic", "google"] = "openai"
     timeout_s: float = 60.0
     model_path: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
