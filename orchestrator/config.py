@@ -54,7 +54,8 @@ Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 Strategy = Literal["native", "text"]
 Loc = tuple[str | int, ...]
 
-# What each API's reasoning setting takes (../shared facts: the SDKs' types). OpenAI expresses
+# What each API's reasoning setting takes, from the SDKs' types (openai ReasoningEffort, anthropic
+# OutputConfig.effort and ThinkingConfigEnabled, google-genai ThinkingLevel). OpenAI expresses
 # reasoning as an effort only; Anthropic's thinking budget starts at 1024 tokens; Gemini takes a
 # budget or (Gemini 3) a thinking level.
 EFFORTS: dict[str, tuple[str, ...]] = {
@@ -585,18 +586,16 @@ _API_NAMES = {"openai": "OpenAI Chat Completions", "openai_responses": "the Open
               "anthropic": "Anthropic", "google": "Gemini"}
 
 
-def _reasoning_issues(model: ModelConfig, at: Loc, j: int) -> Iterator[tuple[Loc, str]]:
-    """A reasoning variant's setting (entry ``j`` of the model written at ``at``) against what its
-    API accepts.
+def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, entry: Loc) -> Iterator[tuple[Loc, str]]:
+    """A reasoning variant's ``setting`` (written at ``entry``; the model at ``at``) against what
+    its API accepts.
 
     A simulated model follows the real API of its ``api_format``, so the same config works on the
-    simulator and on the provider. (There is no tool_choice setting: every request lets the model
-    choose, which thinking requires.)"""
-    assert model.reasoning is not None and len(model.reasoning) == 1, "a variant has one setting"
-    setting = model.reasoning[0]
+    simulator and on the provider; an OpenAI-compatible server (``base_url``) keeps its own sampling
+    rules. (There is no tool_choice setting: every request lets the model choose, which thinking
+    requires.)"""
     fmt = model.api_format
     api = _API_NAMES[fmt] + (f" (api_format {fmt})" if model.provider == "simulated" else "")
-    entry = (*at, "reasoning", j)
     if setting.effort is not None and setting.effort not in EFFORTS[fmt]:
         yield (*entry, "effort"), (f"{api} does not take effort {setting.effort!r} "
                                    f"(it takes: {', '.join(EFFORTS[fmt])})")
@@ -609,7 +608,8 @@ def _reasoning_issues(model: ModelConfig, at: Loc, j: int) -> Iterator[tuple[Loc
         elif budget >= model.max_tokens:
             yield (*entry, "budget_tokens"), (f"budget_tokens ({budget}) must be below max_tokens ({model.max_tokens}): "
                                               "thinking counts towards the reply's tokens")
-    if fmt in DEFAULT_TEMPERATURE_ONLY and model.temperature is not None and model.temperature != 1:
+    own_rules = model.base_url is None or fmt == "anthropic"
+    if fmt in DEFAULT_TEMPERATURE_ONLY and own_rules and model.temperature is not None and model.temperature != 1:
         yield (*at, "temperature"), (f"temperature {model.temperature:g} with reasoning: "
                                      f"{DEFAULT_TEMPERATURE_ONLY[fmt]} (remove temperature)")
     if model.max_tokens_param == "max_tokens" and model.base_url is None:
@@ -637,8 +637,9 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
     ids: set[str] = set()
     for position, model in enumerate(config.models):
         i, j = model._entry or (position, None)
-        if j is not None:
-            for loc, problem in _reasoning_issues(model, ("models", i), j):
+        if j is not None and model.reasoning:  # a variant: its one setting
+            for loc, problem in _reasoning_issues(model, model.reasoning[0], ("models", i),
+                                                  ("models", i, "reasoning", j)):
                 yield _as_written(loc, config._lines), problem
         if model.id in ids:
             yield ("models", i, "id"), f"model id {model.id!r} is used twice"

@@ -173,6 +173,9 @@ IMPOSSIBLE = [
     pytest.param("    model: oracle\n    reasoning: [", "    model: oracle\n    temperature: 0\n    reasoning: [",
                  "temperature: 0", "models[0].temperature: temperature 0 with reasoning: OpenAI reasoning models "
                  "accept only the default temperature, 1", id="openai-temperature"),
+    pytest.param("model: gpt-5.2, api: responses, reasoning: {effort: xhigh}",
+                 "model: qwq, base_url: 'http://127.0.0.1:8000/v1', temperature: 0, reasoning: {effort: high}",
+                 "id: gpt", None, id="a-compatible-server-keeps-its-own-sampling-rules"),
     pytest.param("model: claude-opus-4-7\n", "model: claude-opus-4-7\n    temperature: 0.7\n", "temperature: 0.7",
                  "models[3].temperature: temperature 0.7 with reasoning: Anthropic requires temperature 1 with "
                  "thinking", id="anthropic-temperature"),
