@@ -148,3 +148,34 @@ async def test_a_reasoning_judge_keeps_its_settings_and_a_plain_one_answers_in_o
         request = fake.requests[0]
         assert verdict is True
         assert (request.temperature, request.max_tokens) == expected and request.reasoning == reasoning
+
+
+async def test_a_truncated_answer_is_never_sent_to_the_judge(monkeypatch):
+    from orchestrator import runner as runner_module
+    from orchestrator.agent import EpisodeResult
+    from orchestrator.config import SweepConfig
+    from tests.orchestrator.sweep_helpers import episode_row
+
+    config = SweepConfig.model_validate({
+        "name": "j", "tasks": ["typewriter_single"], "judge": "sim",
+        "models": [{"id": "sim", "provider": "simulated", "model": "oracle"}]})
+    spec = EpisodeSpec("sim", "typewriter_single", tasks.get_task("typewriter_single").examples[0].id, 0, "native")
+    asked: list[str] = []
+
+    async def judge(*args, answer, **kwargs):
+        asked.append(answer)
+        return True
+
+    monkeypatch.setattr(runner_module, "judge_answer", judge)
+    runner = runner_module.EpisodeRunner(config, run="j", runner="runner-0", index=0, n_runners=1,
+                                         simulator_url="http://127.0.0.1:9", max_concurrency=1)
+    for truncated in (True, False):
+        row = runner_module.EpisodeRow(**{**episode_row(spec), "answer": f"cut={truncated}", "truncated": truncated})
+
+        async def episode(row=row, **kwargs):
+            return EpisodeResult(row)
+
+        monkeypatch.setattr(runner_module, "run_episode", episode)
+        assert (await runner._episode(spec)).episode.judge_correct is (not truncated)
+    assert asked == ["cut=False"]
+    await runner.close()
