@@ -636,10 +636,10 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
 
     ids: set[str] = set()
     for position, model in enumerate(config.models):
-        i, j = model._entry or (position, None)
-        if j is not None and model.reasoning:  # a variant: its one setting
+        i, setting_index = model._entry or (position, None)
+        if setting_index is not None and model.reasoning:  # a variant: its one setting
             for loc, problem in _reasoning_issues(model, model.reasoning[0], ("models", i),
-                                                  ("models", i, "reasoning", j)):
+                                                  ("models", i, "reasoning", setting_index)):
                 yield _as_written(loc, config._lines), problem
         if model.id in ids:
             yield ("models", i, "id"), f"model id {model.id!r} is used twice"
