@@ -99,6 +99,9 @@ def reliability_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, breakers: pl.
         ],
         pl.col("input_tokens").sum().alias("input_tokens"),
         pl.col("output_tokens").sum().alias("output_tokens"),
+        # parts of the two above; null for runs recorded before they were
+        *[pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c)
+          for c in ("cached_input_tokens", "reasoning_tokens")],
     )
     rate_columns = [f"{outcome}_rate" for outcome in OUTCOMES]
     cost = episodes.group_by(KEYS).agg(

@@ -3,10 +3,17 @@
 Fresh environment → instruction + question → model call through the provider gate → execute the
 tool calls → feed results back → until the model answers without a tool call or ``max_steps``
 model turns pass → score. Provider trouble ends the episode with a status; it never raises.
+
+A reply that pauses (Anthropic ``pause_turn``) is sent back as it is, without a new user turn, and
+counts as a model turn. An answer cut by a token limit (``Completion.truncated``) ends the episode
+as ``completed`` with ``truncated`` set and is never scored correct: the model did not finish it.
+A truncated reply that carries tool calls goes on like any other (a call cut mid-arguments is
+malformed and fed back as such).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +21,17 @@ from typing import Any
 
 from orchestrator.records import SCORED_STATUSES, CallRow, EpisodeRow, ToolCallRow
 from providers.errors import MalformedToolCall, ProviderError, Refusal
-from providers.types import AttemptRecord, Completion, CompletionRequest, Message, ToolCall, ToolSpec
+from providers.types import (
+    AttemptRecord,
+    Completion,
+    CompletionRequest,
+    Message,
+    Reasoning,
+    ToolCall,
+    ToolSpec,
+)
+
+PAUSE_TURN = "pause_turn"
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,11 @@ class ModelCall:
     send_script: bool = False  # simulated models read the example's script from the request
     price_in_per_mtok: float | None = None
     price_out_per_mtok: float | None = None
+    price_cached_in_per_mtok: float | None = None  # None: cached input bills as input
+    reasoning: Reasoning | None = None
+    reasoning_label: str | None = None  # the variant's effort or budget, as recorded
+    # the provider's ``wire_params``: what a request's body carries (None: not recorded)
+    wire_params: Callable[[CompletionRequest], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -56,7 +78,8 @@ def call_row(run: str, episode_id: str, step: int, record: AttemptRecord) -> Cal
         retry_after_s=record.retry_after_s, latency_s=record.latency_s,
         breaker_state=record.breaker_state, input_tokens=record.input_tokens,
         output_tokens=record.output_tokens, started_at=record.started_at,
-        error_message=record.error_message,
+        error_message=record.error_message, reasoning_tokens=record.reasoning_tokens,
+        cached_input_tokens=record.cached_input_tokens,
     )
 
 
@@ -82,14 +105,17 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     extra_body = {"script": example_script(example), "seed": spec.seed} if model.send_script else None
     tool_rows: list[ToolCallRow] = []
     status, answer, error = "max_steps", None, None
+    truncated, request_params = False, None  # request_params: JSON of the first request's parameters
 
     try:
         for step in range(max_steps):  # noqa: B007 - `step` is read by on_attempt
             request = CompletionRequest(
                 model=model.request_model, messages=tuple(messages), tools=tools,
                 temperature=model.temperature, seed=spec.seed, max_tokens=model.max_tokens,
-                timeout_s=model.timeout_s, extra_body=extra_body,
+                timeout_s=model.timeout_s, extra_body=extra_body, reasoning=model.reasoning,
             )
+            if step == 0 and model.wire_params is not None:
+                request_params = json.dumps(model.wire_params(request), sort_keys=True)
             try:
                 completion: Completion = await model.complete(request, model_id=model.model_id,
                                                               on_attempt=on_attempt)
@@ -99,7 +125,9 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
                 completion = exc.completion
             messages.append(completion.as_message())
             if not completion.tool_calls:
-                status, answer = "completed", completion.text
+                if completion.finish_reason == PAUSE_TURN:
+                    continue
+                status, answer, truncated = "completed", completion.text, completion.truncated
                 break
             for call in completion.tool_calls:
                 content, call_error = _execute(environment, call)
@@ -118,21 +146,24 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     cause = getattr(error, "cause", None)
     input_tokens = sum(c.input_tokens for c in calls)
     output_tokens = sum(c.output_tokens for c in calls)
+    cached_input_tokens = sum(c.cached_input_tokens for c in calls)
     row = EpisodeRow(
         run=run, episode_id=episode_id, model_id=model.model_id, provider=model.provider_name,
         model=model.model, task=task.name, example_id=example.id, seed=spec.seed, strategy=spec.strategy,
         status=status, answer=answer,
-        correct=score.correct if score else None, judge_correct=None,
+        correct=(score.correct and not truncated) if score else None, judge_correct=None,
         state_correct=score.state_correct if score else None,
         steps_match=score.steps_match if score else None,
         step_ratio=score.step_ratio if score else None,
         n_steps=len(environment.calls), expected_steps=len(example.expected_steps),
         tool_calls=tool_rows, n_attempts=len(calls), n_retries=sum(1 for c in calls if c.attempt > 1),
         input_tokens=input_tokens, output_tokens=output_tokens,
-        cost_usd=_cost(model, input_tokens, output_tokens), started_at=started_at,
+        cost_usd=_cost(model, input_tokens, output_tokens, cached_input_tokens), started_at=started_at,
         duration_s=time.perf_counter() - t0,
         error_class=type(cause or error).__name__ if error else None,
         error_message=_error_text(error), node_id=node_id, difficulty=example.difficulty,
+        reasoning_tokens=sum(c.reasoning_tokens for c in calls), cached_input_tokens=cached_input_tokens,
+        request_params=request_params, truncated=truncated, reasoning=model.reasoning_label,
     )
     return EpisodeResult(row, calls)
 
@@ -151,10 +182,14 @@ def _execute(environment: Any, call: ToolCall) -> tuple[str, str | None]:
     return result.content, result.error
 
 
-def _cost(model: ModelCall, input_tokens: int, output_tokens: int) -> float | None:
+def _cost(model: ModelCall, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float | None:
+    """US dollars: output (reasoning tokens included) at the output price, input at the input
+    price except the part served from the prompt cache, at the cached price when one is set."""
     if model.price_in_per_mtok is None and model.price_out_per_mtok is None:
         return None
-    return ((model.price_in_per_mtok or 0.0) * input_tokens
+    price_in = model.price_in_per_mtok or 0.0
+    price_cached = price_in if model.price_cached_in_per_mtok is None else model.price_cached_in_per_mtok
+    return (price_in * (input_tokens - cached_input_tokens) + price_cached * cached_input_tokens
             + (model.price_out_per_mtok or 0.0) * output_tokens) / 1e6
 
 

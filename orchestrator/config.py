@@ -9,6 +9,11 @@ otherwise its provider name, except that a model with its own ``base_url`` (an O
 server) is a different endpoint and defaults to ``"<provider>:<base_url>"``. The ``providers:``
 mapping gives a gate's limits by key; a key it does not list gets ``DEFAULT_GATES[key]`` when the
 key is a provider name, else ``GateConfig()``.
+
+Reasoning variants: a model whose ``reasoning`` lists settings is expanded when the config is
+loaded into one model per setting, with ids ``<id>@<effort>`` or ``<id>@<budget_tokens>`` (a single
+mapping is a list of one), so the plan, the runners, the records and the reports see ordinary
+models. A variant keeps its base model's gate, key and price.
 """
 
 from __future__ import annotations
@@ -40,11 +45,31 @@ from pydantic_core import PydanticCustomError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey, key_env_name, resolve_api_key
 from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
+from providers.types import Reasoning
 
-ProviderName = Literal["simulated", "openai", "anthropic", "local"]
-PROVIDER_NAMES: tuple[str, ...] = ("simulated", "openai", "anthropic", "local")
+ProviderName = Literal["simulated", "openai", "anthropic", "google", "local"]
+PROVIDER_NAMES: tuple[str, ...] = ("simulated", "openai", "anthropic", "google", "local")
+ApiFormat = Literal["openai", "openai_responses", "anthropic", "google"]
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 Strategy = Literal["native", "text"]
 Loc = tuple[str | int, ...]
+
+# What each API's reasoning setting takes, from the SDKs' types (openai ReasoningEffort, anthropic
+# OutputConfig.effort and ThinkingConfigEnabled, google-genai ThinkingLevel). OpenAI expresses
+# reasoning as an effort only; Anthropic's thinking budget starts at 1024 tokens; Gemini takes a
+# budget or (Gemini 3) a thinking level.
+EFFORTS: dict[str, tuple[str, ...]] = {
+    "openai": ("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+    "openai_responses": ("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+    "anthropic": ("low", "medium", "high", "xhigh", "max"),
+    "google": ("minimal", "low", "medium", "high", "xhigh"),
+}
+MIN_BUDGET_TOKENS: dict[str, int] = {"anthropic": 1024, "google": 1}  # absent: no budget at all
+# APIs whose reasoning models take only the default temperature, 1 (OpenAI: 400 unsupported_value;
+# Anthropic: thinking requires 1). Gemini accepts any.
+_OPENAI_TEMPERATURE = "OpenAI reasoning models accept only the default temperature, 1"
+DEFAULT_TEMPERATURE_ONLY = {"openai": _OPENAI_TEMPERATURE, "openai_responses": _OPENAI_TEMPERATURE,
+                            "anthropic": "Anthropic requires temperature 1 with thinking"}
 
 # Limits for gates the config does not list. Real APIs get conservative first-tier rates; the
 # simulator and self-hosted endpoints rely on adaptive concurrency; a local model runs one at a time.
@@ -52,6 +77,7 @@ DEFAULT_GATES: dict[str, GateConfig] = {
     "simulated": GateConfig(),
     "openai": GateConfig(rpm=500),
     "anthropic": GateConfig(rpm=50),
+    "google": GateConfig(rpm=60),  # below the lowest paid tier's per-minute limit of the Pro models
     "local": GateConfig(max_in_flight=1, timeout_s=300),
 }
 
@@ -113,10 +139,34 @@ class TaskSelection(_Strict):
 
 
 class PricePerMTok(_Strict):
-    """US dollars per million tokens, for ``cost_usd``."""
+    """US dollars per million tokens, for ``cost_usd``. Reasoning tokens bill as ``output``;
+    input served from the provider's prompt cache bills as ``cached_input`` (as ``input`` when
+    unset)."""
 
     input: NonNegativeFloat
     output: NonNegativeFloat
+    cached_input: NonNegativeFloat | None = None
+
+
+class ReasoningSetting(_Strict):
+    """One ``reasoning`` level of a model: an ``effort`` or a thinking ``budget_tokens``."""
+
+    effort: Effort | None = None
+    budget_tokens: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ReasoningSetting:
+        if (self.effort is None) == (self.budget_tokens is None):
+            raise _custom("reasoning", "give either effort or budget_tokens (one of them)")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The variant's id suffix and its episodes' ``reasoning`` column: the effort or the budget."""
+        return self.effort if self.effort is not None else str(self.budget_tokens)
+
+    def request(self) -> Reasoning:
+        return Reasoning(effort=self.effort, budget_tokens=self.budget_tokens)
 
 
 class LocalOptions(_Strict):
@@ -145,7 +195,10 @@ class ModelConfig(_Strict):
     max_tokens: PositiveInt = 1024
     base_url: str | None = Field(None, pattern=_URL)
     api_key_env: str | None = Field(None, pattern=_ENV_NAME)
-    api_format: Literal["openai", "anthropic"] = "openai"
+    api_format: ApiFormat = "openai"
+    api: Literal["chat", "responses"] | None = None  # openai only; None = chat
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] | None = None  # openai chat only
+    reasoning: list[ReasoningSetting] | None = Field(None, min_length=1)
     latency_ms: LatencyConfig | None = None
     faults: FaultConfig | None = None
     noise: NoiseConfig | None = None
@@ -153,6 +206,14 @@ class ModelConfig(_Strict):
     local: LocalOptions | None = None
     price_per_mtok: PricePerMTok | None = None
     gate: str | None = Field(None, min_length=1)
+
+    # Where this model is written: (index in the file's models, index in its reasoning list or None).
+    _entry: tuple[int, int | None] | None = PrivateAttr(None)
+
+    @field_validator("reasoning", mode="before")
+    @classmethod
+    def _one_setting_is_a_list_of_one(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _fits_provider(self) -> ModelConfig:
@@ -167,7 +228,11 @@ class ModelConfig(_Strict):
                 if getattr(self, key) is not None:
                     raise _custom("simulated_only", f"{key} applies only to simulated models "
                                   f"(this model's provider is {self.provider!r})", at=key)
-            native = "anthropic" if self.provider == "anthropic" else "openai"
+            native: ApiFormat = "openai"
+            if self.provider in ("anthropic", "google"):
+                native = "anthropic" if self.provider == "anthropic" else "google"
+            elif self.api == "responses":
+                native = "openai_responses"
             if "api_format" in self.model_fields_set and self.api_format != native:
                 raise _custom("api_format", f"api_format applies only to simulated models "
                               f"(provider {self.provider!r} speaks {native!r})", at="api_format")
@@ -177,7 +242,51 @@ class ModelConfig(_Strict):
                 raise _custom("local_only", f"{key} applies only to local models", at=key)
         if self.provider == "anthropic" and self.temperature is not None and self.temperature > 1:
             raise _custom("temperature", "anthropic accepts temperature from 0 to 1", at="temperature")
+        if self.api is not None and self.provider != "openai":
+            raise _custom("api", f"api (chat | responses) applies only to provider openai (this model's provider "
+                          f"is {self.provider!r}{'; choose api_format' if self.provider == 'simulated' else ''})",
+                          at="api")
+        if self.max_tokens_param is not None and (self.provider != "openai" or self.api == "responses"):
+            raise _custom("max_tokens_param", "max_tokens_param applies only to provider openai with api: chat",
+                          at="max_tokens_param")
+        if self.reasoning is not None:
+            if self.provider == "local":
+                raise _custom("reasoning", "reasoning does not apply to local models", at="reasoning")
+            labels = [setting.label for setting in self.reasoning]
+            repeated = sorted({label for label in labels if labels.count(label) > 1})
+            if repeated:
+                raise _custom("reasoning", f"listed more than once: {', '.join(repeated)}", at="reasoning")
         return self
+
+    @property
+    def thinking(self) -> Reasoning | None:
+        """The reasoning setting requests carry; None without one. Only an expanded variant (one
+        setting) has it: see the module docstring."""
+        if self.reasoning is None:
+            return None
+        if len(self.reasoning) != 1:
+            raise ValueError(f"model {self.id!r} lists {len(self.reasoning)} reasoning settings: expand it first")
+        return self.reasoning[0].request()
+
+    @property
+    def reasoning_label(self) -> str | None:
+        """The variant's reasoning level as recorded (effort or budget), None without reasoning."""
+        return self.reasoning[0].label if self.reasoning and len(self.reasoning) == 1 else None
+
+    def variants(self, index: int) -> list[ModelConfig]:
+        """This model, one per reasoning setting (ids ``<id>@<label>``); itself when it has none.
+        ``index`` is its place in the file, kept so later checks name the right lines."""
+        if self._entry is not None:  # already placed (a variant, or validated before)
+            return [self]
+        if self.reasoning is None:
+            self._entry = (index, None)
+            return [self]
+        expanded = []
+        for j, setting in enumerate(self.reasoning):
+            variant = self.model_copy(update={"id": f"{self.id}@{setting.label}", "reasoning": [setting]})
+            variant._entry = (index, j)
+            expanded.append(variant)
+        return expanded
 
     @property
     def gate_key(self) -> str:
@@ -243,6 +352,11 @@ class SweepConfig(_Strict):
         if not isinstance(value, list) or not value:
             raise ValueError("expected a seed count N or a non-empty list of integers")
         return value
+
+    @field_validator("models")
+    @classmethod
+    def _expand_reasoning(cls, models: list[ModelConfig]) -> list[ModelConfig]:
+        return [variant for i, model in enumerate(models) for variant in model.variants(i)]
 
     @field_validator("seeds", "strategies")
     @classmethod
@@ -378,6 +492,15 @@ def _line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
     return None
 
 
+def _as_written(loc: Loc, lines: dict[Loc, int]) -> Loc:
+    """``loc`` as the file spells it: a key that takes one mapping or a list of them (``reasoning``)
+    is validated as a list, so drop the ``[0]`` the file does not have."""
+    for k, part in enumerate(loc):
+        if isinstance(part, int) and loc[:k] in lines and loc[:k + 1] not in lines:
+            return (*loc[:k], *loc[k + 1:])
+    return loc
+
+
 def _where(source: str | None, lines: dict[Loc, int], loc: Loc) -> str:
     line = _line_of(lines, loc)
     source = source or "<config>"
@@ -391,6 +514,7 @@ def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int
         at = (error.get("ctx") or {}).get("at")
         if at:
             loc = (*loc, at)
+        loc = _as_written(loc, lines)
         issues.append((loc, _problem(error, loc)))
     # The first in file order is the one to fix first.
     issues.sort(key=lambda issue: _line_of(lines, issue[0]) or 0)
@@ -431,6 +555,8 @@ def _allowed_keys(loc: Loc) -> list[str]:
         else:
             return []
     annotation = _unwrap(annotation)
+    if get_origin(annotation) is list:  # a key that takes one mapping or a list of them
+        annotation = _unwrap(get_args(annotation)[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
     return []
@@ -456,6 +582,41 @@ def validate_semantics(config: SweepConfig, *, check_keys: bool = True) -> None:
         raise ConfigError(f"{_where(config._source, config._lines, loc)}: {format_loc(loc)}: {problem}")
 
 
+_API_NAMES = {"openai": "OpenAI Chat Completions", "openai_responses": "the OpenAI Responses API",
+              "anthropic": "Anthropic", "google": "Gemini"}
+
+
+def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, entry: Loc) -> Iterator[tuple[Loc, str]]:
+    """A reasoning variant's ``setting`` (written at ``entry``; the model at ``at``) against what
+    its API accepts.
+
+    A simulated model follows the real API of its ``api_format``, so the same config works on the
+    simulator and on the provider; an OpenAI-compatible server (``base_url``) keeps its own sampling
+    rules. (There is no tool_choice setting: every request lets the model choose, which thinking
+    requires.)"""
+    fmt = model.api_format
+    api = _API_NAMES[fmt] + (f" (api_format {fmt})" if model.provider == "simulated" else "")
+    if setting.effort is not None and setting.effort not in EFFORTS[fmt]:
+        yield (*entry, "effort"), (f"{api} does not take effort {setting.effort!r} "
+                                   f"(it takes: {', '.join(EFFORTS[fmt])})")
+    budget = setting.budget_tokens
+    if budget is not None:
+        if fmt not in MIN_BUDGET_TOKENS:
+            yield (*entry, "budget_tokens"), f"{api} takes a reasoning effort, not a token budget: use effort"
+        elif budget < MIN_BUDGET_TOKENS[fmt]:
+            yield (*entry, "budget_tokens"), f"{api} needs a thinking budget of at least {MIN_BUDGET_TOKENS[fmt]} tokens"
+        elif budget >= model.max_tokens:
+            yield (*entry, "budget_tokens"), (f"budget_tokens ({budget}) must be below max_tokens ({model.max_tokens}): "
+                                              "thinking counts towards the reply's tokens")
+    own_rules = model.base_url is None or fmt == "anthropic"
+    if fmt in DEFAULT_TEMPERATURE_ONLY and own_rules and model.temperature is not None and model.temperature != 1:
+        yield (*at, "temperature"), (f"temperature {model.temperature:g} with reasoning: "
+                                     f"{DEFAULT_TEMPERATURE_ONLY[fmt]} (remove temperature)")
+    if model.max_tokens_param == "max_tokens" and model.base_url is None:
+        yield (*at, "max_tokens_param"), ("OpenAI reasoning models reject max_tokens: "
+                                          "use max_completion_tokens (the default on OpenAI's endpoint)")
+
+
 def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple[Loc, str]]:
     import tasks  # the task registry; imported here so the schema loads without the datasets
 
@@ -474,7 +635,12 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
                     yield ("tasks", i, "examples", j), f"task {selection.name!r} has no example {example_id!r}"
 
     ids: set[str] = set()
-    for i, model in enumerate(config.models):
+    for position, model in enumerate(config.models):
+        i, setting_index = model._entry or (position, None)
+        if setting_index is not None and model.reasoning:  # a variant: its one setting
+            for loc, problem in _reasoning_issues(model, model.reasoning[0], ("models", i),
+                                                  ("models", i, "reasoning", setting_index)):
+                yield _as_written(loc, config._lines), problem
         if model.id in ids:
             yield ("models", i, "id"), f"model id {model.id!r} is used twice"
         ids.add(model.id)

@@ -36,6 +36,8 @@ def simulator_profiles(config: SweepConfig) -> dict[str, ModelProfile]:
             fields["faults"] = m.faults
         if m.noise is not None:
             fields["noise"] = m.noise
+        if m.reasoning is not None:  # a reasoning model of its api_format's API, with that API's rules
+            fields["reasoning"] = True
         profiles[m.id] = ModelProfile(**fields)
     return profiles
 
@@ -79,13 +81,17 @@ class Endpoints:
             if self._simulator_url is None:
                 raise RuntimeError("a simulated model needs the simulator, which is not running")
             base_url = self._simulator_url
+        options: dict[str, Any] = m.local.as_options() if m.local else {}
+        if m.max_tokens_param is not None:  # else the adapter's default for its base_url
+            options["token_param"] = m.max_tokens_param
         return EndpointSpec(kind=m.provider, base_url=base_url, api_key_env=m.key_env,
                             api_format=m.api_format, timeout_s=self._config.gate_config(m.gate_key).timeout_s,
-                            model_path=m.model_path, options=m.local.as_options() if m.local else {})
+                            model_path=m.model_path, options=options)
 
     def provider(self, m: ModelConfig, strategy: str) -> Provider:
         spec = self._endpoint(m)
-        endpoint = (spec.kind, spec.base_url, spec.api_format, spec.api_key_env, spec.model_path)
+        endpoint = (spec.kind, spec.base_url, spec.api_format, spec.api_key_env, spec.model_path,
+                    tuple(sorted(spec.options.items())))
         key = (*endpoint, strategy)
         if key not in self._providers:
             base = self._providers.get((*endpoint, "native"))
@@ -101,6 +107,8 @@ class Endpoints:
             gate = self.gate(m.gate_key)
             provider = self.provider(m, strategy)
             price = m.price_per_mtok
+            # every adapter here reports its wire parameters; a Provider from elsewhere may not
+            base = self.provider(m, "native")
             self._calls[key] = ModelCall(
                 model_id=m.id, provider_name=m.provider,
                 model=m.model, request_model=m.id if m.provider == "simulated" else m.model,
@@ -109,6 +117,9 @@ class Endpoints:
                 timeout_s=gate.config.timeout_s, send_script=m.provider == "simulated",
                 price_in_per_mtok=price.input if price else None,
                 price_out_per_mtok=price.output if price else None,
+                price_cached_in_per_mtok=price.cached_input if price else None,
+                reasoning=m.thinking, reasoning_label=m.reasoning_label,
+                wire_params=provider.wire_params if hasattr(base, "wire_params") else None,
             )
         return self._calls[key]
 

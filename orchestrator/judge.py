@@ -45,11 +45,15 @@ async def judge_answer(judge: ModelCall, *, task: str, question: str, reference:
     if judge.send_script:
         verdict = "CORRECT" if deterministic else "INCORRECT"
         extra_body = {"script": {"steps": [], "answer": verdict}, "seed": seed}
+    # A one-word verdict at temperature 0; a reasoning judge keeps its own settings instead (thinking
+    # takes only the default temperature, and its budget needs the model's max_tokens).
+    thinks = judge.reasoning is not None
     request = CompletionRequest(
         model=judge.request_model,
         messages=(Message("system", INSTRUCTIONS), Message("user", judge_prompt(task, question, reference, answer))),
-        temperature=0.0 if judge.temperature is None else judge.temperature, seed=seed, max_tokens=16,
-        timeout_s=judge.timeout_s, extra_body=extra_body,
+        temperature=judge.temperature if thinks or judge.temperature is not None else 0.0, seed=seed,
+        max_tokens=judge.max_tokens if thinks else 16, timeout_s=judge.timeout_s, extra_body=extra_body,
+        reasoning=judge.reasoning,
     )
     try:
         completion = await judge.complete(request, model_id=judge.model_id, on_attempt=on_attempt)

@@ -67,6 +67,11 @@ class EpisodeRow:
     error_message: str | None
     node_id: str | None = None  # Ray node that ran the episode
     difficulty: int | None = None  # the example's difficulty (expected tool calls unless the task says otherwise)
+    reasoning_tokens: int = 0  # thinking tokens over the episode's attempts, as reported (part of output_tokens)
+    cached_input_tokens: int = 0  # input tokens served from the provider's prompt cache (part of input_tokens)
+    request_params: str | None = None  # JSON: sampling and reasoning parameters of the first request, as sent
+    truncated: bool = False  # the answer was cut by a token limit: recorded, never scored correct
+    reasoning: str | None = None  # the model variant's reasoning effort or budget; None without reasoning
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +94,8 @@ class CallRow:
     output_tokens: int
     started_at: float
     error_message: str | None = None
+    reasoning_tokens: int = 0  # part of output_tokens
+    cached_input_tokens: int = 0  # part of input_tokens
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +134,8 @@ EPISODES_SCHEMA = pa.schema([
     ("input_tokens", pa.int64()), ("output_tokens", pa.int64()), ("cost_usd", pa.float64()),
     ("started_at", pa.float64()), ("duration_s", pa.float64()), ("error_class", pa.string()),
     ("error_message", pa.string()), ("node_id", pa.string()), ("difficulty", pa.int64()),
+    ("reasoning_tokens", pa.int64()), ("cached_input_tokens", pa.int64()), ("request_params", pa.string()),
+    ("truncated", pa.bool_()), ("reasoning", pa.string()),
 ], metadata=_META)
 
 CALLS_SCHEMA = pa.schema([
@@ -135,6 +144,7 @@ CALLS_SCHEMA = pa.schema([
     ("outcome", pa.string()), ("http_status", pa.int64()), ("retry_after_s", pa.float64()),
     ("latency_s", pa.float64()), ("breaker_state", pa.string()), ("input_tokens", pa.int64()),
     ("output_tokens", pa.int64()), ("started_at", pa.float64()), ("error_message", pa.string()),
+    ("reasoning_tokens", pa.int64()), ("cached_input_tokens", pa.int64()),
 ], metadata=_META)
 
 EVENTS_SCHEMA = pa.schema([

@@ -140,7 +140,9 @@ class EpisodeRunner:
                                    example=example, model=model,
                                    max_steps=self._config.agent.max_steps, node_id=self._node_id)
         row = result.episode
-        if self._config.judge and row.status == "completed":
+        if self._config.judge and row.status == "completed" and row.truncated:
+            row.judge_correct = False  # a cut answer is not graded: never correct (see orchestrator.agent)
+        elif self._config.judge and row.status == "completed":
             step = max((c.step for c in result.calls), default=-1) + 1
 
             def on_attempt(record: AttemptRecord) -> None:

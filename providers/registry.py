@@ -15,7 +15,7 @@ from providers.errors import ProviderConfigError
 from providers.keys import MissingApiKey, resolve_api_key
 from providers.types import Provider
 
-ProviderKind = Literal["openai", "anthropic", "simulated", "local"]
+ProviderKind = Literal["openai", "anthropic", "google", "simulated", "local"]
 SIMULATED_KEY = "sim-key"  # the simulator accepts any key but "invalid-key"
 
 

@@ -325,5 +325,8 @@ class TextToolsProvider:
         reply = await self.inner.complete(render_request(request))
         return completion_from_text(reply, request)
 
+    def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
+        return self.inner.wire_params(render_request(request))
+
     async def aclose(self) -> None:
         await self.inner.aclose()

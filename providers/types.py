@@ -155,4 +155,9 @@ class Provider(Protocol):
 
     async def complete(self, request: CompletionRequest) -> Completion: ...
 
+    def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
+        """The sampling and reasoning parameters the body of ``request`` carries, as sent (built by
+        the code that builds the body), for the record of what reached the API."""
+        ...
+
     async def aclose(self) -> None: ...

@@ -94,16 +94,11 @@ class LocalProvider:
         if constrained:  # render_request put the tool prompt in a system message: extend that one
             at = next(i for i, message in enumerate(messages) if message.role == "system")
             messages[at] = Message(role="system", content=f"{messages[at].content}\n{GRAMMAR_INSTRUCTION}")
-        sampling = dict(self.sampling)
-        if request.temperature is not None:
-            sampling["temperature"] = request.temperature
-        if request.seed is not None:
-            sampling["seed"] = request.seed
         generation = Generation(
             messages=[{"role": message.role, "content": message.content} for message in messages],
-            max_tokens=min(request.max_tokens, self.max_tokens or request.max_tokens),
+            max_tokens=self._max_tokens(request),
             timeout_s=request.timeout_s,
-            sampling=sampling,
+            sampling=self._sampling(request),
             stop=STOP_AT_INVENTED_RESULT,
             grammar=self._grammar_for(request.tools) if constrained else None,
         )
@@ -115,11 +110,27 @@ class LocalProvider:
         reply = Completion(
             text=strip_answer_prefix(generated.text) if constrained else generated.text,
             finish_reason=generated.finish_reason,
+            truncated=generated.finish_reason == "length",
             input_tokens=generated.prompt_tokens,
             output_tokens=generated.completion_tokens,
             latency_s=time.perf_counter() - started,
         )
         return completion_from_text(reply, request)
+
+    def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
+        """What llama.cpp generates with: the sampling options, the seed and the token cap."""
+        return {**self._sampling(request), "max_tokens": self._max_tokens(request)}
+
+    def _sampling(self, request: CompletionRequest) -> dict[str, Any]:
+        sampling = dict(self.sampling)
+        if request.temperature is not None:
+            sampling["temperature"] = request.temperature
+        if request.seed is not None:
+            sampling["seed"] = request.seed
+        return sampling
+
+    def _max_tokens(self, request: CompletionRequest) -> int:
+        return min(request.max_tokens, self.max_tokens or request.max_tokens)
 
     async def aclose(self) -> None:
         for worker in self._workers:
