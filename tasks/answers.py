@@ -14,6 +14,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from tasks.scoring import has_perfect_matching
 
@@ -63,7 +66,7 @@ def normalize(text: str) -> list[str]:
     return [t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in tokens]
 
 
-def short_answer_matches(answer: str, reference: str) -> bool:
+def short_answer_matches(answer: str, reference: str, vocabulary: Vocabulary | None = None) -> bool:
     """Normalized comparison of a short answer (yes/no, number, list or phrase) with the reference."""
     ref_tokens = normalize(reference)
     if len(ref_tokens) == 1 and ref_tokens[0] in YES | NO:
@@ -98,3 +101,30 @@ def _contains(tokens: list[str], phrase: list[str]) -> bool:
 def _canonical_number(text: str) -> str:
     value = parse_number(text)
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+PAPER_DECIMALS = 4
+
+
+def paper_number_matches(answer: str, reference: str) -> bool:
+    """The published judge's rule: the answer's number and the reference agree to four decimal
+    places ("only compare the first 4 decimal digits"). Both are rounded there, so a stored float
+    such as 10.399999999999999 agrees with "10.4"; an answer written to fewer places agrees only
+    when it is that value."""
+    given = final_number(answer)
+    if given is None:
+        return False
+    places = Decimal(1).scaleb(-PAPER_DECIMALS)
+    return (Decimal(repr(given)).quantize(places, ROUND_HALF_UP)
+            == Decimal(repr(parse_number(reference))).quantize(places, ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The entity names a task's answers can mention, by kind (user, city, food, allergen, ...)."""
+
+    kinds: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, names: Mapping[str, Iterable[str]]) -> Vocabulary:
+        return cls({kind: frozenset(n.casefold() for n in found) for kind, found in names.items()})
