@@ -133,6 +133,7 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
         duration_s=time.perf_counter() - t0,
         error_class=type(cause or error).__name__ if error else None,
         error_message=_error_text(error), node_id=node_id, difficulty=example.difficulty,
+        dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
     )
     return EpisodeResult(row, calls)
 

@@ -42,6 +42,8 @@ from providers.keys import MissingApiKey, key_env_name, resolve_api_key
 from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
 
 ProviderName = Literal["simulated", "openai", "anthropic", "local"]
+Scoring = Literal["toolsweep", "paper"]  # tasks.variants.SCORING_PROFILES
+DEFAULT_DATASET = "toolsweep"  # tasks.variants.DEFAULT_DATASET
 PROVIDER_NAMES: tuple[str, ...] = ("simulated", "openai", "anthropic", "local")
 Strategy = Literal["native", "text"]
 Loc = tuple[str | int, ...]
@@ -84,9 +86,11 @@ class _Strict(BaseModel):
 
 class TaskSelection(_Strict):
     """One ``tasks:`` entry: a task name, or ``{name, limit}`` (its first ``limit`` examples), or
-    ``{name, examples: [ids]}``."""
+    ``{name, examples: [ids]}``; ``dataset`` picks one of the task's datasets (``toolsweep``, the
+    default, or ``paper``/``paper-tiny``: the published benchmark's)."""
 
     name: str = Field(min_length=1)
+    dataset: str = Field(DEFAULT_DATASET, min_length=1)
     limit: PositiveInt | None = None
     examples: list[str] | None = Field(None, min_length=1)
 
@@ -224,6 +228,7 @@ class SweepConfig(_Strict):
     providers: dict[str, GateConfig] = Field(default_factory=dict)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     judge: str | None = None
+    scoring: Scoring = "toolsweep"
     ray: RayConfig = Field(default_factory=RayConfig)
     output: Path = Path("runs")
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
@@ -273,6 +278,12 @@ class SweepConfig(_Strict):
 def config_hash(config: SweepConfig) -> str:
     """A stable hash of what decides the plan and the results (not ``output`` nor ``ray``)."""
     data = config.model_dump(mode="json", exclude={"output", "ray"})
+    # the dataset and scoring defaults hash as before they existed, so older runs still resume
+    if data["scoring"] == "toolsweep":
+        del data["scoring"]
+    for selection in data["tasks"]:
+        if selection["dataset"] == DEFAULT_DATASET:
+            del selection["dataset"]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -467,11 +478,17 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
         if selection.name in seen_tasks:
             yield ("tasks", i), f"task {selection.name!r} is listed twice"
         seen_tasks.add(selection.name)
+        datasets = tasks.dataset_names(selection.name)
+        if selection.dataset not in datasets:
+            yield ("tasks", i, "dataset"), (f"task {selection.name!r} has no dataset {selection.dataset!r} "
+                                            f"(its datasets: {', '.join(datasets)})")
+            continue
         if selection.examples:
-            known = {example.id for example in tasks.get_task(selection.name).examples}
+            known = {example.id for example in tasks.get_task(selection.name, selection.dataset).examples}
             for j, example_id in enumerate(selection.examples):
                 if example_id not in known:
-                    yield ("tasks", i, "examples", j), f"task {selection.name!r} has no example {example_id!r}"
+                    on = "" if selection.dataset == DEFAULT_DATASET else f" ({selection.dataset} dataset)"
+                    yield ("tasks", i, "examples", j), f"task {selection.name!r}{on} has no example {example_id!r}"
 
     ids: set[str] = set()
     for i, model in enumerate(config.models):

@@ -67,6 +67,8 @@ class EpisodeRow:
     error_message: str | None
     node_id: str | None = None  # Ray node that ran the episode
     difficulty: int | None = None  # the example's difficulty (expected tool calls unless the task says otherwise)
+    dataset: str | None = None  # the task's dataset: toolsweep | paper | paper-tiny (None in older runs)
+    scoring: str | None = None  # the scoring profile: toolsweep | paper (None in older runs)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +129,7 @@ EPISODES_SCHEMA = pa.schema([
     ("input_tokens", pa.int64()), ("output_tokens", pa.int64()), ("cost_usd", pa.float64()),
     ("started_at", pa.float64()), ("duration_s", pa.float64()), ("error_class", pa.string()),
     ("error_message", pa.string()), ("node_id", pa.string()), ("difficulty", pa.int64()),
+    ("dataset", pa.string()), ("scoring", pa.string()),
 ], metadata=_META)
 
 CALLS_SCHEMA = pa.schema([

@@ -71,7 +71,8 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeTask]:
     }
     module = types.ModuleType("tasks")
     module.TASK_NAMES = tuple(known)
-    module.get_task = known.__getitem__
+    module.get_task = lambda name, dataset="toolsweep", scoring="toolsweep": known[name]
+    module.dataset_names = lambda name: ("toolsweep", "paper")
     monkeypatch.setitem(sys.modules, "tasks", module)
     return known
 
