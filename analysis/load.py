@@ -75,7 +75,8 @@ REQUIRED_COLUMNS: dict[str, dict[str, pl.DataType]] = {
 }
 
 OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
-    "episodes": {"judge_correct": pl.Boolean(), "difficulty": pl.Int64(), "model": pl.String()},
+    "episodes": {"judge_correct": pl.Boolean(), "difficulty": pl.Int64(), "model": pl.String(),
+                 "dataset": pl.String(), "scoring": pl.String()},
     "calls": {"retry_after_s": pl.Float64(), "breaker_state": pl.String()},
     "events": {"value": pl.Float64(), "detail": pl.String()},
 }
