@@ -77,7 +77,7 @@ REQUIRED_COLUMNS: dict[str, dict[str, pl.DataType]] = {
 OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "episodes": {"judge_correct": pl.Boolean(), "difficulty": pl.Int64(), "model": pl.String(),
                  "reasoning_tokens": pl.Int64(), "cached_input_tokens": pl.Int64(), "truncated": pl.Boolean(),
-                 "reasoning": pl.String()},
+                 "reasoning": pl.String(), "dataset": pl.String(), "scoring": pl.String()},
     "calls": {"retry_after_s": pl.Float64(), "breaker_state": pl.String(), "reasoning_tokens": pl.Int64(),
               "cached_input_tokens": pl.Int64()},
     "events": {"value": pl.Float64(), "detail": pl.String()},

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 from rich.console import Console
 
-from analysis import plots
+from analysis import plots, published
 from analysis.findings import headline_findings
 from analysis.load import AnalysisError, load_runs
 from analysis.render import Section, markdown_table, page
@@ -135,7 +135,9 @@ def build_report(
     title = "ToolSweep report: " + ", ".join(run.name for run in data.runs)
     index = out_dir / "index.html"
     index.write_text(
-        page(title, tables.runs, findings, _sections(tables, out_dir), DEFINITIONS), encoding="utf-8"
+        page(title, tables.runs, findings,
+             _sections(tables, out_dir) + published.sections(data.episodes.collect(), out_dir), DEFINITIONS),
+        encoding="utf-8",
     )
     return ReportResult(index, tables, findings)
 

@@ -164,6 +164,7 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
         error_message=_error_text(error), node_id=node_id, difficulty=example.difficulty,
         reasoning_tokens=sum(c.reasoning_tokens for c in calls), cached_input_tokens=cached_input_tokens,
         request_params=request_params, truncated=truncated, reasoning=model.reasoning_label,
+        dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
     )
     return EpisodeResult(row, calls)
 

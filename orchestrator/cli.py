@@ -116,13 +116,14 @@ def _s(items: Sequence[object]) -> str:
 def _tasks(args: argparse.Namespace) -> int:
     import tasks
 
-    header = ("task", "examples", "expected tool calls", "difficulty")
+    header = ("task", "examples", "expected tool calls", "difficulty", "datasets")
     rows = [header]
     for name in tasks.TASK_NAMES:
         examples = tasks.get_task(name).examples
         steps = [len(example.expected_steps) for example in examples]
         levels = [example.difficulty for example in examples]
-        rows.append((name, str(len(examples)), _span(steps), _span(levels)))
+        datasets = ", ".join(f"{d} ({len(tasks.get_task(name, d).examples)})" for d in tasks.dataset_names(name))
+        rows.append((name, str(len(examples)), _span(steps), _span(levels), datasets))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

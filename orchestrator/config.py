@@ -51,6 +51,8 @@ ProviderName = Literal["simulated", "openai", "anthropic", "google", "local"]
 PROVIDER_NAMES: tuple[str, ...] = ("simulated", "openai", "anthropic", "google", "local")
 ApiFormat = Literal["openai", "openai_responses", "anthropic", "google"]
 Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+Scoring = Literal["toolsweep", "paper"]  # tasks.variants.SCORING_PROFILES
+DEFAULT_DATASET = "toolsweep"  # tasks.variants.DEFAULT_DATASET
 Strategy = Literal["native", "text"]
 Loc = tuple[str | int, ...]
 
@@ -110,9 +112,11 @@ class _Strict(BaseModel):
 
 class TaskSelection(_Strict):
     """One ``tasks:`` entry: a task name, or ``{name, limit}`` (its first ``limit`` examples), or
-    ``{name, examples: [ids]}``."""
+    ``{name, examples: [ids]}``; ``dataset`` picks one of the task's datasets (``toolsweep``, the
+    default, or ``paper``/``paper-tiny``: the published benchmark's)."""
 
     name: str = Field(min_length=1)
+    dataset: str = Field(DEFAULT_DATASET, min_length=1)
     limit: PositiveInt | None = None
     examples: list[str] | None = Field(None, min_length=1)
 
@@ -333,6 +337,7 @@ class SweepConfig(_Strict):
     providers: dict[str, GateConfig] = Field(default_factory=dict)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     judge: str | None = None
+    scoring: Scoring = "toolsweep"
     ray: RayConfig = Field(default_factory=RayConfig)
     output: Path = Path("runs")
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
@@ -387,8 +392,23 @@ class SweepConfig(_Strict):
 def config_hash(config: SweepConfig) -> str:
     """A stable hash of what decides the plan and the results (not ``output`` nor ``ray``)."""
     data = config.model_dump(mode="json", exclude={"output", "ray"})
+    # keys added since the first schema hash as if absent while at their defaults, so a run made
+    # before they existed still resumes
+    _drop_defaults(data, {"scoring": "toolsweep"})
+    for selection in data["tasks"]:
+        _drop_defaults(selection, {"dataset": DEFAULT_DATASET})
+    for model in data["models"]:
+        _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None})
+        if model["price_per_mtok"]:
+            _drop_defaults(model["price_per_mtok"], {"cached_input": None})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _drop_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> None:
+    for key, default in defaults.items():
+        if key in data and data[key] == default:
+            del data[key]
 
 
 # ---------------------------------------------------------------- loading with line numbers
@@ -628,11 +648,17 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
         if selection.name in seen_tasks:
             yield ("tasks", i), f"task {selection.name!r} is listed twice"
         seen_tasks.add(selection.name)
+        datasets = tasks.dataset_names(selection.name)
+        if selection.dataset not in datasets:
+            yield ("tasks", i, "dataset"), (f"task {selection.name!r} has no dataset {selection.dataset!r} "
+                                            f"(its datasets: {', '.join(datasets)})")
+            continue
         if selection.examples:
-            known = {example.id for example in tasks.get_task(selection.name).examples}
+            known = {example.id for example in tasks.get_task(selection.name, selection.dataset).examples}
             for j, example_id in enumerate(selection.examples):
                 if example_id not in known:
-                    yield ("tasks", i, "examples", j), f"task {selection.name!r} has no example {example_id!r}"
+                    on = "" if selection.dataset == DEFAULT_DATASET else f" ({selection.dataset} dataset)"
+                    yield ("tasks", i, "examples", j), f"task {selection.name!r}{on} has no example {example_id!r}"
 
     ids: set[str] = set()
     for position, model in enumerate(config.models):

@@ -6,6 +6,10 @@ not shown the question for Multiverse Math (it would recompute the arithmetic of
 
 A simulated judge has no opinion of its own: its script's answer is the deterministic verdict, so
 an ``oracle`` judge agrees with the matchers and a ``noisy`` one models a judge that errs.
+
+Under the ``paper`` scoring profile the judge applies the published evaluator's rule for free-text
+answers (graded against the reference for factual accuracy, wording and extra detail allowed) and,
+for Relational Data, its verdict *is* ``correct``, as the published benchmark's LLM grader was.
 """
 
 from __future__ import annotations
@@ -23,6 +27,15 @@ INSTRUCTIONS = (
     "the same result as the reference (ignore formatting, wording and rounding within 1%). "
     "Reply with exactly one word: CORRECT or INCORRECT."
 )
+# Our own wording of the published QA grader's rule (langchain's "qa" evaluator): the answer is
+# graded on factual accuracy against the reference, ignoring style and extra information.
+PAPER_INSTRUCTIONS = (
+    "You are grading an assistant's answer to a question, given the reference answer. Grade the "
+    "answer only on whether it is factually accurate with respect to the reference. Ignore differences "
+    "in punctuation, phrasing and formatting; extra information is fine as long as it does not "
+    "contradict the reference. Reply with exactly one word: CORRECT or INCORRECT."
+)
+JUDGED_UNDER_PAPER = frozenset({"relational_data"})  # the tasks whose `correct` the judge decides there
 _VERDICT = re.compile(r"\b(INCORRECT|CORRECT)\b", re.IGNORECASE)
 
 
@@ -38,8 +51,14 @@ def parse_verdict(text: str) -> bool | None:
     return None if match is None else match.group(1).upper() == "CORRECT"
 
 
+def judge_decides(task: str, scoring: str) -> bool:
+    """Whether the judge's verdict is the episode's ``correct`` (else it only fills ``judge_correct``)."""
+    return scoring == "paper" and task in JUDGED_UNDER_PAPER
+
+
 async def judge_answer(judge: ModelCall, *, task: str, question: str, reference: str, answer: str,
-                       deterministic: bool | None, seed: int, on_attempt: Any) -> bool | None:
+                       deterministic: bool | None, seed: int, on_attempt: Any,
+                       scoring: str = "toolsweep") -> bool | None:
     """The judge's verdict, or None when it gave none or could not be reached."""
     extra_body = None
     if judge.send_script:
@@ -50,7 +69,8 @@ async def judge_answer(judge: ModelCall, *, task: str, question: str, reference:
     thinks = judge.reasoning is not None
     request = CompletionRequest(
         model=judge.request_model,
-        messages=(Message("system", INSTRUCTIONS), Message("user", judge_prompt(task, question, reference, answer))),
+        messages=(Message("system", PAPER_INSTRUCTIONS if scoring == "paper" else INSTRUCTIONS),
+                  Message("user", judge_prompt(task, question, reference, answer))),
         temperature=judge.temperature if thinks or judge.temperature is not None else 0.0, seed=seed,
         max_tokens=judge.max_tokens if thinks else 16, timeout_s=judge.timeout_s, extra_body=extra_body,
         reasoning=judge.reasoning,

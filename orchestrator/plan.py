@@ -14,32 +14,37 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from orchestrator.config import SweepConfig
+from orchestrator.config import DEFAULT_DATASET, SweepConfig
 
 
 @dataclass(frozen=True, slots=True)
 class EpisodeSpec:
-    """One episode: a model on one example of a task, with one seed and one strategy."""
+    """One episode: a model on one example of a task's dataset, with one seed and one strategy."""
 
     model_id: str
     task: str
     example_id: str
     seed: int
     strategy: str
-    # Stable across runs and machines: a hash of the five fields' canonical JSON. Computed once,
+    dataset: str = DEFAULT_DATASET
+    # Stable across runs and machines: a hash of the fields' canonical JSON. Computed once,
     # because resume and the plan hash look at every id.
     episode_id: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "episode_id",
-                           episode_id(self.model_id, self.task, self.example_id, self.seed, self.strategy))
+        object.__setattr__(self, "episode_id", episode_id(self.model_id, self.task, self.example_id, self.seed,
+                                                          self.strategy, self.dataset))
 
 
-def episode_id(model_id: str, task: str, example_id: str, seed: int, strategy: str) -> str:
-    canonical = json.dumps(
-        {"example_id": example_id, "model_id": model_id, "seed": seed, "strategy": strategy, "task": task},
-        sort_keys=True, separators=(",", ":"),
-    )
+def episode_id(model_id: str, task: str, example_id: str, seed: int, strategy: str,
+               dataset: str = DEFAULT_DATASET) -> str:
+    """The hash of the five fields, and of the dataset when it is not the default: the ids of the
+    default dataset stay what they were before datasets existed, and the paper dataset's differ."""
+    fields: dict[str, object] = {"example_id": example_id, "model_id": model_id, "seed": seed,
+                                 "strategy": strategy, "task": task}
+    if dataset != DEFAULT_DATASET:
+        fields["dataset"] = dataset
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -49,7 +54,7 @@ def selected_examples(config: SweepConfig) -> dict[str, list[str]]:
 
     selected: dict[str, list[str]] = {}
     for selection in config.tasks:
-        ids = [example.id for example in tasks.get_task(selection.name).examples]
+        ids = [example.id for example in tasks.get_task(selection.name, selection.dataset).examples]
         if selection.examples is not None:
             wanted = set(selection.examples)
             ids = [example_id for example_id in ids if example_id in wanted]
@@ -73,6 +78,7 @@ def build_plan(config: SweepConfig, *, limit: int | None = None,
     if examples is None:
         examples = selected_examples(config)
     by_task = {task: _run_order(task, ids) for task, ids in examples.items()}
+    dataset_of = {selection.name: selection.dataset for selection in config.tasks}
     longest = max((len(ids) for ids in by_task.values()), default=0)
     model_ids = [model.id for model in config.models]
     plan: list[EpisodeSpec] = []
@@ -83,7 +89,8 @@ def build_plan(config: SweepConfig, *, limit: int | None = None,
                     continue
                 for model_id in model_ids:
                     for strategy in config.strategies:
-                        plan.append(EpisodeSpec(model_id, task, ids[rank], seed, strategy))
+                        plan.append(EpisodeSpec(model_id, task, ids[rank], seed, strategy,
+                                                dataset_of.get(task, DEFAULT_DATASET)))
                         if limit is not None and len(plan) == limit:
                             return plan
     return plan

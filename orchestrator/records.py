@@ -72,6 +72,8 @@ class EpisodeRow:
     request_params: str | None = None  # JSON: sampling and reasoning parameters of the first request, as sent
     truncated: bool = False  # the answer was cut by a token limit: recorded, never scored correct
     reasoning: str | None = None  # the model variant's reasoning effort or budget; None without reasoning
+    dataset: str | None = None  # the task's dataset: toolsweep | paper | paper-tiny (None in older runs)
+    scoring: str | None = None  # the scoring profile: toolsweep | paper (None in older runs)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,6 +138,7 @@ EPISODES_SCHEMA = pa.schema([
     ("error_message", pa.string()), ("node_id", pa.string()), ("difficulty", pa.int64()),
     ("reasoning_tokens", pa.int64()), ("cached_input_tokens", pa.int64()), ("request_params", pa.string()),
     ("truncated", pa.bool_()), ("reasoning", pa.string()),
+    ("dataset", pa.string()), ("scoring", pa.string()),
 ], metadata=_META)
 
 CALLS_SCHEMA = pa.schema([

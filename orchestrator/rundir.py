@@ -142,6 +142,7 @@ class RunDir:
         self.write_manifest({
             "name": config.name, "run": self.name, "fresh_of": fresh_of,
             "config_hash": chash, "plan_hash": plan_hash(plan), "episodes_planned": len(plan),
+            "scoring": config.scoring, "datasets": {t.name: t.dataset for t in config.tasks},
             "versions": versions(), "created_at": now, "started_at": now, "finished_at": None,
             "resumes": 0, "status": "running", "counts": None,
         })

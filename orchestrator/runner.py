@@ -21,7 +21,7 @@ import tasks
 from orchestrator.agent import EpisodeResult, call_row, run_episode
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
-from orchestrator.judge import judge_answer
+from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventRow, to_table
 from providers.errors import ProviderConfigError
@@ -110,7 +110,7 @@ class EpisodeRunner:
             try:
                 result = await self._episode(spec)
             except Exception as exc:  # never lose an episode: record it as agent_error
-                result = EpisodeResult(_failed_row(self._run, spec, exc, self._node_id))
+                result = EpisodeResult(_failed_row(self._run, spec, exc, self._node_id, self._config.scoring))
             finally:
                 self._active -= 1
         self._finished.append(result)
@@ -133,7 +133,7 @@ class EpisodeRunner:
         return None
 
     async def _episode(self, spec: EpisodeSpec) -> EpisodeResult:
-        task = tasks.get_task(spec.task)  # cached by the tasks package
+        task = tasks.get_task(spec.task, spec.dataset, self._config.scoring)  # cached by the tasks package
         example = task.example(spec.example_id)
         model = self._endpoints.model_call(spec.model_id, spec.strategy)
         result = await run_episode(run=self._run, episode_id=spec.episode_id, spec=spec, task=task,
@@ -151,7 +151,9 @@ class EpisodeRunner:
             row.judge_correct = await judge_answer(
                 self._endpoints.model_call(self._config.judge, "native"), task=task.name,
                 question=example.question, reference=str(example.reference), answer=row.answer or "",
-                deterministic=row.correct, seed=spec.seed, on_attempt=on_attempt)
+                deterministic=row.correct, seed=spec.seed, on_attempt=on_attempt, scoring=task.scoring)
+            if row.judge_correct is not None and judge_decides(task.name, task.scoring):
+                row.correct = row.judge_correct
         return result
 
     def _drain(self) -> Exchange:
@@ -201,7 +203,8 @@ def _node_id() -> str | None:
         return None
 
 
-def _failed_row(run: str, spec: EpisodeSpec, exc: BaseException, node_id: str | None) -> EpisodeRow:
+def _failed_row(run: str, spec: EpisodeSpec, exc: BaseException, node_id: str | None,
+                scoring: str | None = None) -> EpisodeRow:
     return EpisodeRow(
         run=run, episode_id=spec.episode_id, model_id=spec.model_id, provider="", model="",
         task=spec.task, example_id=spec.example_id, seed=spec.seed, strategy=spec.strategy,
@@ -209,4 +212,5 @@ def _failed_row(run: str, spec: EpisodeSpec, exc: BaseException, node_id: str | 
         steps_match=None, step_ratio=None, n_steps=0, expected_steps=0, tool_calls=[], n_attempts=0,
         n_retries=0, input_tokens=0, output_tokens=0, cost_usd=None, started_at=time.time(),
         duration_s=0.0, error_class=type(exc).__name__, error_message=str(exc)[:500], node_id=node_id,
+        dataset=spec.dataset, scoring=scoring,
     )

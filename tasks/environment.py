@@ -58,7 +58,10 @@ class Environment:
         if declared:
             cls.tool_definitions = declared
 
-    def __init__(self) -> None:
+    def __init__(self, *, precise_numbers: bool = False) -> None:
+        # ``precise_numbers``: render floats in full (``repr``), as the published benchmark's tools
+        # did, instead of the twelve significant digits ToolSweep shows.
+        self.precise_numbers = precise_numbers
         self._definitions = {d.name: d for d in self.tool_definitions}
         self.tools: list[Tool] = [
             Tool(d.name, d.description, d.schema, d.function.__get__(self)) for d in self.tool_definitions
@@ -79,7 +82,7 @@ class Environment:
                 valid = ", ".join(self._definitions)
                 raise ToolError(f"unknown tool {clip(repr(name))}; valid tools: {valid}")
             value = definition.function(self, **definition.validate(arguments))
-            result = ToolResult(render(value))
+            result = ToolResult(render(value, precise=self.precise_numbers))
         except ToolError as exc:
             result = ToolResult(f"Error: {exc}", str(exc))
         recorded = dict(arguments) if isinstance(arguments, Mapping) else {}
@@ -87,12 +90,12 @@ class Environment:
         return result
 
 
-def render(value: Any) -> str:
-    """A tool's return value as the text the model reads."""
+def render(value: Any, *, precise: bool = False) -> str:
+    """A tool's return value as the text the model reads (``precise``: floats in full)."""
     if isinstance(value, str):
         return value
     if isinstance(value, float):
-        return format_number(value)
+        return repr(value) if precise else format_number(value)
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -1,11 +1,12 @@
 """Per-episode scores, the tool-call sequence comparison, and the standard error of a proportion.
 
-Step matching (``steps_match``): the calls made must pair up one-to-one with the expected steps —
+Step matching (``steps_match``, the ``toolsweep`` scoring profile): the calls made must pair up one-to-one with the expected steps —
 in order, or as a multiset when the example says order does not matter. A call pairs with a step
 when the tool names agree and every argument the step fixes is equal: numbers within a relative
 tolerance of 1e-2, strings case-insensitively after stripping. :class:`StepRules` lets a task say
 which tools are interchangeable, which take their two arguments in either order, and which
-arguments are the agent's free choice (a search query).
+arguments are the agent's free choice (a search query). The ``paper`` profile compares tool names
+only (:func:`score_step_names`), as the published evaluator did.
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ def score_steps(
     if order_matters:
         return all(same(s, c) for s, c in zip(expected, calls, strict=True)), ratio
     return has_perfect_matching(expected, calls, same), ratio
+
+
+def score_step_names(expected: Sequence[Step], calls: Sequence[Step], order_matters: bool) -> tuple[bool, float]:
+    """The published evaluator's step check: ``(steps_match, step_ratio)`` from tool names alone.
+
+    No arguments and no aliases: the exact list of names when order matters, the sorted lists
+    otherwise; the ratio is calls made over calls expected, uncapped.
+    """
+    wanted = [step.name for step in expected]
+    made = [call.name for call in calls]
+    same = made == wanted if order_matters else sorted(made) == sorted(wanted)
+    return same, len(made) / len(wanted)
 
 
 def step_matches(step: Step, call: Step, rules: StepRules) -> bool:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tasks.environment import Environment
-from tasks.scoring import Score, StepRules, score_steps
+from tasks.scoring import Score, StepRules, score_step_names, score_steps
+from tasks.variants import DEFAULT_DATASET, DEFAULT_SCORING, PAPER_SCORING
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,9 @@ class Task:
     """A benchmark task.
 
     ``answer_matcher`` decides ``correct`` from the answer text; ``None`` means the task is judged
-    by its final state alone (``correct`` = ``state_correct``).
+    by its final state alone (``correct`` = ``state_correct``). ``dataset`` and ``scoring`` name
+    the variant the task was built for (``tasks.variants``); under the ``paper`` profile steps are
+    compared by tool name only.
     """
 
     name: str
@@ -58,6 +61,8 @@ class Task:
     make_environment: Callable[[], Environment]
     answer_matcher: AnswerMatcher | None = None
     step_rules: StepRules = StepRules()
+    dataset: str = DEFAULT_DATASET
+    scoring: str = DEFAULT_SCORING
     _by_id: dict[str, Example] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -84,7 +89,10 @@ class Task:
             correct = bool(state_correct)
         else:
             correct = answer is not None and self.answer_matcher(answer, example.reference)
-        steps_match, step_ratio = score_steps(
-            example.expected_steps, environment.calls, example.order_matters, self.step_rules
-        )
+        if self.scoring == PAPER_SCORING:
+            steps_match, step_ratio = score_step_names(example.expected_steps, environment.calls, example.order_matters)
+        else:
+            steps_match, step_ratio = score_steps(
+                example.expected_steps, environment.calls, example.order_matters, self.step_rules
+            )
         return Score(correct=correct, state_correct=state_correct, steps_match=steps_match, step_ratio=step_ratio)

@@ -1,9 +1,14 @@
-"""Multiverse Math questions: ``data/multiverse_math.jsonl``.
+"""Multiverse Math questions, one JSONL file per dataset.
+
+Datasets: ``toolsweep`` (``data/multiverse_math.jsonl``), ``paper`` (``data/multiverse_math_paper.jsonl``,
+the 20 rows of the published ``DATASET``; provenance in ``data/README.md``) and ``paper-tiny`` (its
+first 10 rows, the published ``DATASET_TINY``).
 
 A step's argument may be ``{"result_of": k}``: the result of step ``k`` (0-based) of the same
 example. The loader runs every example's steps through the tools, so the exposed
 ``expected_steps`` hold concrete numbers and the reference is what the tools compute; a row's
-stored ``reference`` must agree with it (a stale one fails loading, naming the example).
+stored ``reference`` must agree with it (a stale one fails loading, naming the example). The paper
+rows keep their stored reference text, the original's full-precision float.
 """
 
 from __future__ import annotations
@@ -16,16 +21,25 @@ from tasks.environment import format_number
 from tasks.multiverse_math.environment import MultiverseMath
 from tasks.task import Example, ExpectedCall
 from tasks.tooling import ToolError
+from tasks.variants import DEFAULT_DATASET, PAPER_DATASET, PAPER_TINY_DATASET
 
 STORED_REFERENCE_REL_TOL = 1e-9
+PAPER_TINY_SIZE = 10  # the published DATASET_TINY is the first 10 rows of DATASET
+
+DATASETS: tuple[str, ...] = (DEFAULT_DATASET, PAPER_DATASET, PAPER_TINY_DATASET)
 
 
-def load_examples() -> tuple[Example, ...]:
-    """Every question, its steps resolved to concrete arguments and its reference recomputed."""
-    return tuple(resolve(row) for row in read_jsonl(__package__, "multiverse_math.jsonl"))
+def load_examples(dataset: str = DEFAULT_DATASET) -> tuple[Example, ...]:
+    """Every question of ``dataset``, its steps resolved to concrete arguments and its reference checked."""
+    if dataset == DEFAULT_DATASET:
+        return tuple(resolve(row) for row in read_jsonl(__package__, "multiverse_math.jsonl"))
+    rows = read_jsonl(__package__, "multiverse_math_paper.jsonl")
+    if dataset == PAPER_TINY_DATASET:
+        rows = rows[:PAPER_TINY_SIZE]
+    return tuple(resolve(row, keep_reference=True) for row in rows)
 
 
-def resolve(row: dict[str, Any]) -> Example:
+def resolve(row: dict[str, Any], *, keep_reference: bool = False) -> Example:
     """Run one row's steps through the tools; ``ValueError`` if a step fails or the reference is stale."""
     tools = {t.name: t.function for t in MultiverseMath().tools}
     steps: list[ExpectedCall] = []
@@ -45,7 +59,8 @@ def resolve(row: dict[str, Any]) -> Example:
         raise ValueError(
             f"example {row['id']!r}: stored reference {row['reference']} but the steps give {format_number(computed)}"
         )
-    return example_from_row(row, expected_steps=tuple(steps), reference=format_number(computed))
+    reference = str(row["reference"]) if keep_reference else format_number(computed)
+    return example_from_row(row, expected_steps=tuple(steps), reference=reference)
 
 
 def _argument(value: Any, results: list[float], where: str) -> float:

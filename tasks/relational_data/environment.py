@@ -1,8 +1,9 @@
 """The relational data tools: 17 read-only queries over the users, locations and foods tables.
 
 The search tools rank every row by the Jaccard similarity of the character sets of the query and
-the name (case-insensitive), best first, and return ids and names only: the model has to decide
-which hit it means. An unknown id is a tool error the model can read.
+the name (case-insensitive; case-sensitive under the ``paper`` scoring profile, as the original
+ranked), best first, and return ids and names only: the model has to decide which hit it means.
+An unknown id is a tool error the model can read.
 """
 
 from __future__ import annotations
@@ -10,16 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.environment import Environment
-from tasks.relational_data.tables import CURRENT_USER_ID, Food, Location, Tables, User, load_tables
+from tasks.relational_data.tables import Food, Location, Tables, User, load_tables
 from tasks.tooling import ToolError, clip, tool
 
 
-def rank_by_similarity(query: str, names: dict[int, str], key: str) -> list[dict[str, Any]]:
+def rank_by_similarity(query: str, names: dict[int, str], key: str,
+                       case_sensitive: bool = False) -> list[dict[str, Any]]:
     """Every ``(id, name)`` as ``{"id", key}``, most similar character set to ``query`` first."""
-    wanted = set(query.casefold())
+
+    def fold(text: str) -> str:
+        return text if case_sensitive else text.casefold()
+
+    wanted = set(fold(query))
 
     def jaccard(name: str) -> float:
-        chars = set(name.casefold())
+        chars = set(fold(name))
         return len(wanted & chars) / len(wanted | chars)
 
     ranked = sorted(names.items(), key=lambda item: jaccard(item[1]), reverse=True)
@@ -29,9 +35,14 @@ def rank_by_similarity(query: str, names: dict[int, str], key: str) -> list[dict
 class RelationalData(Environment):
     """Stateless: the tables never change during an episode."""
 
-    def __init__(self, tables: Tables | None = None) -> None:
-        super().__init__()
+    def __init__(self, tables: Tables | None = None, *, case_sensitive_search: bool = False,
+                 precise_numbers: bool = False) -> None:
+        super().__init__(precise_numbers=precise_numbers)
         self.tables = tables if tables is not None else load_tables()
+        self.case_sensitive_search = case_sensitive_search
+
+    def _rank(self, query: str, names: dict[int, str], key: str) -> list[dict[str, Any]]:
+        return rank_by_similarity(query, names, key, self.case_sensitive_search)
 
     def _user(self, user_id: int) -> User:
         if user_id not in self.tables.users:
@@ -69,7 +80,7 @@ class RelationalData(Environment):
         Args:
             name: The name to search for.
         """
-        return rank_by_similarity(name, {u.id: u.name for u in self.tables.users.values()}, "name")
+        return self._rank(name, {u.id: u.name for u in self.tables.users.values()}, "name")
 
     @tool
     def find_locations_by_name(self, city: str) -> list[dict[str, Any]]:
@@ -78,7 +89,7 @@ class RelationalData(Environment):
         Args:
             city: The city name to search for.
         """
-        return rank_by_similarity(city, {loc.id: loc.city for loc in self.tables.locations.values()}, "city")
+        return self._rank(city, {loc.id: loc.city for loc in self.tables.locations.values()}, "city")
 
     @tool
     def find_foods_by_name(self, food: str) -> list[dict[str, Any]]:
@@ -87,7 +98,7 @@ class RelationalData(Environment):
         Args:
             food: The food name to search for.
         """
-        return rank_by_similarity(food, {f.id: f.name for f in self.tables.foods.values()}, "name")
+        return self._rank(food, {f.id: f.name for f in self.tables.foods.values()}, "name")
 
     @tool
     def get_user_email(self, user_id: int) -> str:
@@ -191,4 +202,4 @@ class RelationalData(Environment):
     @tool
     def get_current_user_id(self) -> int:
         """Get the id of the current user (the person asking)."""
-        return CURRENT_USER_ID
+        return self.tables.current_user_id

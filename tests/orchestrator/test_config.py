@@ -71,7 +71,8 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeTask]:
     }
     module = types.ModuleType("tasks")
     module.TASK_NAMES = tuple(known)
-    module.get_task = known.__getitem__
+    module.get_task = lambda name, dataset="toolsweep", scoring="toolsweep": known[name]
+    module.dataset_names = lambda name: ("toolsweep", "paper")
     monkeypatch.setitem(sys.modules, "tasks", module)
     return known
 
@@ -317,3 +318,20 @@ def test_selected_examples_follow_limit_and_ids_in_dataset_order(registry, tmp_p
 def test_format_loc():
     assert format_loc(("models", 1, "faults", "http_5xx")) == "models[1].faults.http_5xx"
     assert format_loc(("providers", "openai:http://h/v1", "rpm")) == 'providers["openai:http://h/v1"].rpm'
+
+
+def test_a_config_written_before_the_added_keys_keeps_its_hash(tmp_path):
+    # The hash the first release computed for this file (so its run directories still resume):
+    # keys added since (dataset, scoring, api, max_tokens_param, reasoning, cached_input) must not
+    # change it while unset.
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "name: pinned\n"
+        "tasks: [typewriter_single, {name: multiverse_math, limit: 3}]\n"
+        "seeds: 2\n"
+        "strategies: [native, text]\n"
+        "models:\n"
+        "  - {id: sim-oracle, provider: simulated, model: oracle}\n"
+        "  - {id: gpt, provider: openai, model: gpt-4o, temperature: 0, price_per_mtok: {input: 2.5, output: 10}}\n"
+    )
+    assert config_hash(load_config(path, check_keys=False)) == "58adcbbf0d30c754"
