@@ -13,6 +13,11 @@ from analysis.report import main, write_report
 
 TABLES = (
     "runs",
+    "leaderboard",
+    "comparisons",
+    "comparisons_steps_match",
+    "comparisons_detail",
+    "error_rates",
     "accuracy",
     "exclusions",
     "trajectory_fits",
@@ -109,13 +114,19 @@ def test_report_writes_every_file_and_a_self_contained_page(demo_report):
     assert index == out_dir / "index.html"
     for name in TABLES:
         assert (out_dir / f"{name}.csv").is_file(), name
-        assert (out_dir / f"{name}.md").read_text().count("|") > 0, name
+        markdown = (out_dir / f"{name}.md").read_text()
+        # one run: no error rate to compare between runs
+        assert markdown.count("|") > 0 or (name == "error_rates" and "_(no rows)_" in markdown), name
     for name in PLOTS:
         _check_png((out_dir / f"{name}.png").read_bytes())
 
     html = index.read_text()
     links = re.findall(r"href='([^']*)'", html)
-    assert links and all((out_dir / link).is_file() for link in links)
+    files = [link for link in links if not link.startswith("#")]
+    anchors = {link[1:] for link in links if link.startswith("#")}
+    assert files and all((out_dir / link).is_file() for link in files)
+    ids = set(re.findall(r"id='([^']*)'", html)) | set(re.findall(r'id="([^"]*)"', html))
+    assert {"leaderboard", "differences", "episodes"} <= anchors <= ids
     images = re.findall(r"src='([^']*)'", html)
     assert len(images) == len(PLOTS)
     for source in images:
