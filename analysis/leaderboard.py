@@ -62,11 +62,12 @@ def leaderboard_table(variance: pl.DataFrame, comparisons: Comparisons) -> pl.Da
         )
     )
     group_best = pl.col("mean").max().over("strategy", "base_model")
+    # groups by their best model; in a group the base model first, then its variants, best first
     return (
-        marked.with_columns(group_best.alias("_group"))
+        marked.with_columns(group_best.alias("_group"), (pl.col("model") != pl.col("base_model")).alias("_variant"))
         .sort(
-            ["strategy", "_group", "base_model", "mean", "model", "task"],
-            descending=[False, True, False, True, False, False],
+            ["strategy", "_group", "base_model", "_variant", "mean", "model", "task"],
+            descending=[False, True, False, False, True, False, False],
         )
         .select("strategy", "model", "base_model", "task", "n", "accuracy", "ci_low", "ci_high", "mark", "mean")
     )
@@ -90,10 +91,13 @@ def leaderboard_html(board: pl.DataFrame) -> str:
     for strategy in strategies:
         part = board.filter(pl.col("strategy") == strategy)
         body = [f"<tr class='group'><th colspan='{len(tasks) + 2}'>strategy: {html.escape(strategy)}</th></tr>"]
+        previous_base = None
         for model in part["model"].unique(maintain_order=True).to_list():
             cells = {row["task"]: row for row in part.filter(pl.col("model") == model).iter_rows(named=True)}
             first = next(iter(cells.values()))
-            variant = first["base_model"] != model
+            # indented under the row above when that row is its base model or a sibling variant
+            variant = first["base_model"] != model and previous_base == first["base_model"]
+            previous_base = first["base_model"]
             label = f"<td class='model text{' variant' if variant else ''}'>{html.escape(model)}</td>"
             tds = []
             for task in tasks:

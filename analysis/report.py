@@ -166,9 +166,13 @@ def _subtitle(tables: Tables) -> str:
     planned = runs["episodes_planned"].drop_nulls()
     of_planned = f" of {int(planned.sum()):,} planned" if planned.len() == runs.height else ""
     accuracy = tables["accuracy"]
+    def count(n: int, word: str, plural: str) -> str:
+        return f"{n} {word if n == 1 else plural}"
+
     shape = (
-        f"{accuracy['model_id'].n_unique()} models × {accuracy['task'].n_unique()} tasks × "
-        f"{accuracy['strategy'].n_unique()} strategies"
+        f"{count(accuracy['model_id'].n_unique(), 'model', 'models')} × "
+        f"{count(accuracy['task'].n_unique(), 'task', 'tasks')} × "
+        f"{count(accuracy['strategy'].n_unique(), 'strategy', 'strategies')}"
         if not accuracy.is_empty()
         else "nothing scored yet"
     )

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from run_builders import T0, call, episode, event, write_run
 
+from analysis.compare import COLUMNS
 from analysis.report import main, write_report
 
 TABLES = (
@@ -134,6 +135,9 @@ def test_report_writes_every_file_and_a_self_contained_page(demo_report):
         _check_png(base64.b64decode(source.split(",", 1)[1]))
     assert "http://" not in html and "https://" not in html
     assert "demo" in html and "Headline findings" in html
+    assert html.index("<table class='leaderboard'>") < html.index("Which differences are real</h2>")
+    assert "id='episodes'" in html and 'id="episode-data"' in html
+    assert pl.read_csv(out_dir / "comparisons.csv").columns == COLUMNS
     assert "52 planned" in html  # 48 recorded of 52 planned
 
 
