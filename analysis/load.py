@@ -201,3 +201,30 @@ def load_runs(run_dirs: Sequence[Path | str]) -> RunData:
         seen[run.name] = run.path
     tables = {table: pl.concat([scan_table(run, table) for run in runs], how="vertical") for table in TABLES}
     return RunData(runs=runs, **tables)
+
+
+def scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """Chosen columns of one table of one run, ``run`` first, whatever each part holds.
+
+    For the columns the tables above never read (the episodes' ``tool_calls``, ``answer``,
+    ``error_message``): a column a part file lacks reads as null, so old parts load beside new.
+    """
+    parts = sorted(p for p in (run.path / table).glob("*.arrow") if not p.name.startswith("."))
+    schema = {"run": pl.String(), **columns}
+    if not parts:
+        return pl.LazyFrame(schema=schema)
+    by_schema: dict[tuple[str, ...], list[Path]] = {}
+    for part in parts:
+        present = _part_schema(part)
+        by_schema.setdefault(tuple(name for name in columns if name in present), []).append(part)
+    scans = [
+        pl.scan_ipc(files).select(
+            pl.lit(run.name).alias("run"),
+            *[
+                pl.col(name) if name in present else pl.lit(None, dtype=dtype).alias(name)
+                for name, dtype in columns.items()
+            ],
+        )
+        for present, files in by_schema.items()
+    ]
+    return scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")

@@ -76,35 +76,6 @@ def _height(series: int, base: float = 3.4) -> float:
     return max(base, 0.17 * series + 0.8)
 
 
-def accuracy_bars(accuracy: pl.DataFrame, path: Path) -> Path | None:
-    """Accuracy per task, one bar per model, with ± one binomial standard error."""
-    scored = accuracy.filter(pl.col("n") > 0)
-    if scored.is_empty():
-        return None
-    scored = scored.with_columns(series_label(scored))
-    tasks = sorted(scored["task"].unique())
-    series = sorted(scored["series"].unique())
-    width = 0.8 / len(series)
-    figure = Figure(
-        figsize=(max(6.0, 1.0 * len(tasks) * max(1.0, len(series) / 4) + 2.0), _height(len(series))),
-        layout="constrained",
-    )
-    axes = figure.add_subplot()
-    for index, name in enumerate(series):
-        rows = scored.filter(pl.col("series") == name)
-        by_task = dict(zip(rows["task"], zip(rows["correct"], rows["correct_se"], strict=True), strict=True))
-        positions = [t + (index - (len(series) - 1) / 2) * width for t in range(len(tasks))]
-        heights = [by_task.get(task, (0.0, 0.0))[0] for task in tasks]
-        errors = [by_task.get(task, (0.0, 0.0))[1] or 0.0 for task in tasks]
-        axes.bar(positions, heights, width, yerr=errors, capsize=2, label=name, color=_color(index))
-    axes.set_xticks(range(len(tasks)), tasks)
-    axes.set_ylim(0, 1.05)
-    axes.set_ylabel("accuracy (± s.e.)")
-    axes.set_title("Accuracy per task")
-    _legend(figure, [axes])
-    return _save(figure, path)
-
-
 def reliability_bars(outcomes: pl.DataFrame, path: Path) -> Path | None:
     """Share of each attempt outcome, stacked, one bar per provider."""
     if outcomes.is_empty():
@@ -224,4 +195,62 @@ def errors_over_time(errors: pl.DataFrame, path: Path) -> Path | None:
         axes.set_xlabel("minute of the run")
     panels[0].set_ylabel("failed attempts per minute")
     _legend(figure, panels)
+    return _save(figure, path)
+
+
+def accuracy_interval_bars(board: pl.DataFrame, path: Path) -> Path | None:
+    """Accuracy per task, one bar per model (and strategy), with its 95 % interval as error bars.
+
+    ``board`` is the leaderboard table (strategy, model, task, accuracy, ci_low, ci_high).
+    """
+    if board.is_empty():
+        return None
+    several_strategies = board["strategy"].n_unique() > 1
+    labelled = board.with_columns(
+        (pl.concat_str("model", pl.lit(" · "), "strategy") if several_strategies else pl.col("model")).alias(
+            "series"
+        )
+    )
+    tasks = sorted(labelled["task"].unique())
+    series = labelled["series"].unique(maintain_order=True).to_list()
+    # one colour per model; the second and later strategies of a model are hatched
+    models = labelled["model"].unique(maintain_order=True).to_list()
+    strategies = labelled["strategy"].unique(maintain_order=True).to_list()
+    style = {
+        row["series"]: (_color(models.index(row["model"])), strategies.index(row["strategy"]))
+        for row in labelled.select("series", "model", "strategy").unique().iter_rows(named=True)
+    }
+    width = 0.8 / len(series)
+    figure = Figure(
+        figsize=(max(7.0, 1.1 * len(tasks) * max(1.0, len(series) / 4) + 2.6), min(_height(len(series), 3.3), 4.2)),
+        layout="constrained",
+    )
+    axes = figure.add_subplot()
+    for index, name in enumerate(series):
+        rows = labelled.filter(pl.col("series") == name)
+        by_task = {row["task"]: row for row in rows.iter_rows(named=True)}
+        positions, heights, below, above = [], [], [], []
+        for t, task in enumerate(tasks):
+            row = by_task.get(task)
+            if row is None:
+                continue
+            positions.append(t + (index - (len(series) - 1) / 2) * width)
+            heights.append(row["accuracy"])
+            low = row["ci_low"] if row["ci_low"] is not None else row["accuracy"]
+            high = row["ci_high"] if row["ci_high"] is not None else row["accuracy"]
+            below.append(max(0.0, row["accuracy"] - low))
+            above.append(max(0.0, high - row["accuracy"]))
+        color, strategy_index = style[name]
+        axes.bar(
+            positions, heights, width, yerr=[below, above], capsize=2, label=name, color=color,
+            hatch=["", "///", "...", "xx"][strategy_index % 4], edgecolor="white" if strategy_index else color,
+            linewidth=0, error_kw={"elinewidth": 0.9},
+        )
+    axes.set_xticks(range(len(tasks)), tasks)
+    axes.set_ylim(0, 1.05)
+    axes.set_ylabel("accuracy (95% CI)")
+    axes.grid(axis="y", linewidth=0.4, alpha=0.5)
+    axes.set_axisbelow(True)
+    axes.spines[["top", "right"]].set_visible(False)
+    _legend(figure, [axes])
     return _save(figure, path)

@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.render import Section, markdown_table
+from analysis.tables import ReportTable
 
 PUBLISHED_SOURCE = (
     "langchain-ai/langchain-benchmarks, docs/source/notebooks/tool_usage/benchmark_all_tasks.ipynb, "
@@ -119,9 +120,11 @@ def sections(episodes: pl.DataFrame, out_dir: Path) -> list[Section]:
     or nothing when no episode ran on paper data or under the paper profile."""
     if not uses_paper(episodes):
         return []
-    tables = [("Accuracy as published, beside ToolSweep's", ABOUT, paper_accuracy(episodes), "paper_accuracy"),
-              ("The published figures", f"Source: {PUBLISHED_SOURCE}.", published_table(), "published")]
-    for title, about, frame, stem in tables:
-        frame.write_csv(out_dir / f"{stem}.csv")
-        (out_dir / f"{stem}.md").write_text(f"# {title}\n\n{about}\n\n{markdown_table(frame)}", encoding="utf-8")
-    return [Section("Published benchmark", tables=tables)]
+    tables = [ReportTable("paper_accuracy", "Accuracy as published, beside ToolSweep's", ABOUT,
+                          paper_accuracy(episodes)),
+              ReportTable("published", "The published figures", f"Source: {PUBLISHED_SOURCE}.", published_table())]
+    for table in tables:
+        table.frame.write_csv(out_dir / f"{table.name}.csv")
+        (out_dir / f"{table.name}.md").write_text(
+            f"# {table.title}\n\n{table.about}\n\n{markdown_table(table.frame)}", encoding="utf-8")
+    return [Section("Published benchmark", "published", tables=tables)]

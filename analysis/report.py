@@ -2,11 +2,14 @@
 
 Command line: ``report RUN_DIR [RUN_DIR ...] [--out DIR]`` (also ``python -m analysis``); it
 prints the headline tables to the terminal. Default output directory: ``<first run>/report/``.
+The page opens on the leaderboard and the accuracy chart, then says which differences are real,
+then holds the findings, an episode browser and the detailed tables (see :mod:`analysis.render`).
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,10 +19,14 @@ import polars as pl
 from rich.console import Console
 
 from analysis import plots, published
+from analysis.browser import browser_html
+from analysis.compare import verdicts
+from analysis.episodes import episode_sample
 from analysis.findings import headline_findings
-from analysis.load import AnalysisError, load_runs
-from analysis.render import Section, markdown_table, page
-from analysis.tables import Tables, compute_tables
+from analysis.leaderboard import leaderboard_html
+from analysis.load import AnalysisError, RunData, load_runs
+from analysis.render import Section, markdown_table, page, table_block
+from analysis.tables import ReportTable, Tables, compute_tables
 from analysis.terminal import print_summary
 from analysis.trajectory import LENGTH_COLUMNS
 
@@ -30,7 +37,14 @@ DEFINITIONS = (
     "Standard error of a proportion p over n: sqrt(p(1 − p)/n).",
     "pass@k = 1 − C(n − c, k)/C(n, k) and pass^k = C(c, k)/C(n, k) per example with n scored trials of which "
     "c are correct, averaged over the examples with at least k trials.",
-    "Bootstrap intervals resample examples (all seeds of an example together); percentile method.",
+    "Bootstrap intervals resample examples (all seeds of an example together); the leaderboard and the paired "
+    "differences use the expanded percentile interval (percentiles widened for few examples).",
+    "Paired comparisons: two models on the same examples and seeds; p-value by the exact McNemar test (one "
+    "seed) or the exact example-level sign-flip test (several seeds), mid-p; Holm's adjustment over every "
+    "test of the report; significant = adjusted p < 0.05.",
+    "Minimum detectable difference (mde): (z₀.₉₇₅ + z₀.₈)·√((σ²_between + σ²_within/seeds)/examples), the "
+    "smallest true difference detected with 80% power; seeds_needed: seeds per example that would detect the "
+    "observed difference with 80% power (– when more seeds alone cannot, or with one seed).",
     "Latency percentiles: linear interpolation between closest ranks, over ok attempts.",
     "Retries per successful attempt: attempts with attempt number > 1 divided by ok attempts.",
     "Breaker time open: from each opening to the breaker's next transition, or to the run's last recorded "
@@ -57,39 +71,77 @@ def _write_tables(tables: Tables, out_dir: Path) -> None:
         (out_dir / f"{item.name}.md").write_text(text, encoding="utf-8")
 
 
-def _sections(tables: Tables, out_dir: Path) -> list[Section]:
-    def table(name: str) -> tuple[str, str, pl.DataFrame, str]:
-        item = tables.items[name]
-        return item.title, item.about, item.frame, item.name
+def _bullets(lines: Sequence[str], css: str) -> str:
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines) or "<li>No data yet.</li>"
+    return f"<ul class='{css}'>{items}</ul>"
 
+
+def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path) -> list[Section]:
     def image(alt: str, path: Path | None) -> list[tuple[str, Path]]:
         return [(alt, path)] if path is not None else []
 
+    items = tables.items
+    board = items["leaderboard"]
+    differences = "\n".join(
+        [
+            _bullets(verdicts(tables.comparisons), "verdicts"),
+            table_block(items["comparisons"], title=False, collapse=False),
+            *(
+                f"<details><summary>{html.escape(items[name].title)} ({items[name].frame.height:,} rows)</summary>"
+                f"{table_block(items[name], title=False, collapse=False)}</details>"
+                for name in ("comparisons_steps_match", "error_rates", "comparisons_detail")
+            ),
+        ]
+    )
+    sample = episode_sample(data)
+    runs = ReportTable(
+        "runs",
+        "Runs",
+        "Per run: episodes planned, recorded, scored, excluded and refused; HTTP attempts; time span.",
+        tables.runs,
+        ("run", "episodes_planned", "episodes", "scored", "excluded", "refused", "attempts", "span_s"),
+    )
     return [
         Section(
-            "Accuracy",
+            "Leaderboard",
+            "leaderboard",
+            body=leaderboard_html(board.frame)
+            + f"<p class='files'><a href='{board.name}.csv'>{board.name}.csv</a> · "
+            f"<a href='{board.name}.md'>{board.name}.md</a></p>",
             images=image(
-                "accuracy per task", plots.accuracy_bars(tables["accuracy"], out_dir / "accuracy.png")
+                "accuracy per task with 95% intervals",
+                plots.accuracy_interval_bars(board.frame, out_dir / "accuracy.png"),
             ),
-            tables=[table("accuracy"), table("exclusions")],
         ),
         Section(
+            "Which differences are real",
+            "differences",
+            about="Paired by example and seed; the example is the unit of resampling and of the test.",
+            body=differences,
+        ),
+        *published.sections(data.episodes.collect(), out_dir),
+        Section("Headline findings", "findings", body=_bullets(findings, "findings")),
+        Section("Episodes", "episodes", body=browser_html(sample.payload, sample.note)),
+        Section("Runs", "runs", body=table_block(runs, title=False)),
+        Section("Accuracy in detail", "accuracy", tables=[items["accuracy"], items["exclusions"]]),
+        Section(
             "Trajectory length",
+            "trajectory",
             images=image(
                 "accuracy against trajectory length",
-                plots.trajectory_curves(
-                    tables["trajectory"], tables["trajectory_fits"], out_dir / "trajectory.png"
-                ),
+                plots.trajectory_curves(tables["trajectory"], tables["trajectory_fits"], out_dir / "trajectory.png"),
             ),
-            tables=[table("trajectory_fits"), table("trajectory")],
+            tables=[items["trajectory_fits"], items["trajectory"]],
         ),
         Section(
             "Variance across seeds",
+            "variance",
             images=image("pass^k curves", plots.pass_k_curves(tables["pass_k"], out_dir / "pass_k.png")),
-            tables=[table("variance"), table("pass_k")],
+            tables=[items["variance"], items["pass_k"]],
         ),
         Section(
             "Provider reliability",
+            "reliability",
             images=[
                 *image(
                     "attempt outcomes per provider",
@@ -101,18 +153,31 @@ def _sections(tables: Tables, out_dir: Path) -> list[Section]:
                 ),
             ],
             tables=[
-                table(name)
-                for name in (
-                    "reliability",
-                    "provider_outcomes",
-                    "http_status",
-                    "breakers",
-                    "refusals",
-                    "errors_over_time",
-                )
+                items[name]
+                for name in ("reliability", "provider_outcomes", "http_status", "breakers", "refusals", "errors_over_time")
             ],
         ),
+        Section("Definitions", "definitions", body=_bullets(DEFINITIONS, "about")),
     ]
+
+
+def _subtitle(tables: Tables) -> str:
+    runs = tables.runs
+    episodes = int(runs["episodes"].sum())
+    planned = runs["episodes_planned"].drop_nulls()
+    of_planned = f" of {int(planned.sum()):,} planned" if planned.len() == runs.height else ""
+    accuracy = tables["accuracy"]
+    def count(n: int, word: str, plural: str) -> str:
+        return f"{n} {word if n == 1 else plural}"
+
+    shape = (
+        f"{count(accuracy['model_id'].n_unique(), 'model', 'models')} × "
+        f"{count(accuracy['task'].n_unique(), 'task', 'tasks')} × "
+        f"{count(accuracy['strategy'].n_unique(), 'strategy', 'strategies')}"
+        if not accuracy.is_empty()
+        else "nothing scored yet"
+    )
+    return f"{episodes:,} episodes{of_planned} · {shape} · {int(runs['attempts'].sum()):,} HTTP attempts"
 
 
 def build_report(
@@ -134,11 +199,7 @@ def build_report(
     findings = headline_findings(tables)
     title = "ToolSweep report: " + ", ".join(run.name for run in data.runs)
     index = out_dir / "index.html"
-    index.write_text(
-        page(title, tables.runs, findings,
-             _sections(tables, out_dir) + published.sections(data.episodes.collect(), out_dir), DEFINITIONS),
-        encoding="utf-8",
-    )
+    index.write_text(page(title, _subtitle(tables), _sections(tables, data, findings, out_dir)), encoding="utf-8")
     return ReportResult(index, tables, findings)
 
 

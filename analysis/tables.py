@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from analysis import accuracy, reliability, trajectory, variance
+from analysis.compare import Comparisons, compare
+from analysis.leaderboard import leaderboard_table
 from analysis.load import RunData
 
 
@@ -16,15 +18,18 @@ class ReportTable:
     title: str
     about: str  # one sentence shown under the title
     frame: pl.DataFrame
+    primary: tuple[str, ...] = ()  # the columns a reader needs first (the page hides the rest behind a click)
 
 
 @dataclass(frozen=True)
 class Tables:
     """``runs``: per run, its path, episodes planned / recorded / scored / excluded / refused,
-    HTTP attempts and time span; ``items``: every other table by name, in report order."""
+    HTTP attempts and time span; ``items``: every other table by name, in report order;
+    ``comparisons``: the paired comparisons behind the ``comparisons*`` and ``error_rates`` items."""
 
     runs: pl.DataFrame
     items: dict[str, ReportTable]
+    comparisons: Comparisons
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         return self.items[name].frame
@@ -74,7 +79,45 @@ def compute_tables(
     examples = variance.example_outcomes(episodes, scored=scored)
     lengths = trajectory.length_table(episodes, length, scored=scored)
     breakers = reliability.breaker_table(calls, episodes, events)
+    variance_frame = variance.variance_table(episodes, n_boot=n_boot, seed=seed, scored=scored, examples=examples)
+    comparisons = compare(data, n_boot=n_boot, seed=seed, scored=scored)
     specs = [
+        (
+            "leaderboard",
+            "Leaderboard",
+            "Accuracy per model and task with its 95% interval (bootstrap over examples); per task and "
+            "strategy the best model, and the models the paired test cannot tell from it (tie).",
+            leaderboard_table(variance_frame, comparisons),
+        ),
+        (
+            "comparisons",
+            "Which differences are real: accuracy",
+            "Every two models on the examples and seeds both ran: difference with a 95% paired bootstrap "
+            "interval (resampling examples), exact paired p-value, Holm-adjusted over every test of the "
+            "report; mde = smallest difference this design detects with 80% power; seeds_needed = seeds per "
+            "example to detect the observed difference with 80% power.",
+            comparisons.metric("correct"),
+        ),
+        (
+            "comparisons_steps_match",
+            "Which differences are real: steps_match",
+            "The same paired comparisons for steps_match (the tool calls matched the expected ones).",
+            comparisons.metric("steps_match"),
+        ),
+        (
+            "comparisons_detail",
+            "Comparisons in detail",
+            "Both metrics with the test used, discordant counts, between- and within-example variance "
+            "of the paired difference and the examples needed at the current seeds.",
+            comparisons.detail,
+        ),
+        (
+            "error_rates",
+            "Did a provider's error rate change between runs",
+            "Per provider and model in two runs: rate of each transient failure among HTTP attempts, "
+            "permutation test of episodes, bootstrap interval; episodes_needed per run for 80% power.",
+            comparisons.error_rates,
+        ),
         (
             "accuracy",
             "Accuracy",
@@ -102,7 +145,7 @@ def compute_tables(
             "Variance across seeds",
             "Accuracy with a 95% bootstrap interval resampling examples; "
             "share of examples whose outcome flips across seeds; standard deviation of per-seed accuracy.",
-            variance.variance_table(episodes, n_boot=n_boot, seed=seed, scored=scored, examples=examples),
+            variance_frame,
         ),
         (
             "pass_k",
@@ -148,5 +191,36 @@ def compute_tables(
             reliability.errors_over_time(calls),
         ),
     ]
-    items = {name: ReportTable(name, title, about, frame) for name, title, about, frame in specs}
-    return Tables(runs=run_summary(data), items=items)
+    items = {
+        name: ReportTable(name, title, about, frame, PRIMARY.get(name, ())) for name, title, about, frame in specs
+    }
+    return Tables(runs=run_summary(data), items=items, comparisons=comparisons)
+
+
+# The columns shown first in the page; ``<metric>`` is followed by its ``<metric>_se`` in one cell.
+PRIMARY: dict[str, tuple[str, ...]] = {
+    "comparisons": (
+        "task", "strategy", "model_a", "model_b", "n_pairs", "diff", "p_adjusted", "mde", "seeds_needed",
+        "significant",
+    ),
+    "comparisons_steps_match": (
+        "task", "strategy", "model_a", "model_b", "n_pairs", "diff", "p_adjusted", "mde", "significant",
+    ),
+    "comparisons_detail": ("metric", "task", "strategy", "model_a", "model_b", "diff", "test", "p_value",
+                           "a_only", "b_only", "examples_needed"),
+    "error_rates": ("provider", "model_id", "outcome", "run_a", "run_b", "rate_a", "rate_b", "diff",
+                    "p_adjusted", "significant"),
+    "accuracy": ("model_id", "task", "strategy", "n", "correct", "state_correct", "steps_match", "excluded",
+                 "refused"),
+    "exclusions": ("model_id", "episodes", "excluded", "excluded_rate", "task_p", "example_p", "note"),
+    "trajectory_fits": ("model_id", "strategy", "task", "n", "slope", "half_life", "note"),
+    "trajectory": ("model_id", "strategy", "task", "length", "n", "accuracy"),
+    "variance": ("model_id", "task", "strategy", "examples", "seeds", "accuracy", "flip_share", "seed_std"),
+    "pass_k": ("model_id", "task", "strategy", "k", "pass_at_k", "pass_hat_k"),
+    "reliability": ("provider", "model_id", "attempts", "ok_rate", "http_5xx_rate", "http_429_rate",
+                    "retries_per_ok", "latency_p50_s", "latency_p95_s", "cost_usd"),
+    "provider_outcomes": ("provider", "outcome", "attempts", "share"),
+    "http_status": ("provider", "model_id", "outcome", "http_status", "attempts", "share"),
+    "refusals": ("provider", "model_id", "task", "refusals", "refusal_rate", "refused_episodes"),
+    "errors_over_time": ("provider", "minute", "outcome", "attempts"),
+}

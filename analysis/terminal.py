@@ -94,3 +94,38 @@ def print_summary(index: Path, tables: Tables, findings: Sequence[str], console:
             ],
         )
     )
+
+
+def _p_value(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def print_comparisons(comparisons: Any, lines: Sequence[str], written: Path, console: Console) -> None:
+    """The accuracy comparisons (``analysis.compare.Comparisons``) as one table, then the verdicts."""
+    accuracy = comparisons.metric("correct").sort("task", "strategy", "p_adjusted")
+    console.print(
+        _table(
+            "Which differences are real (accuracy, paired by example and seed)",
+            accuracy,
+            [
+                ("task", lambda r: r["task"]),
+                ("strategy", lambda r: r["strategy"]),
+                ("model A", lambda r: r["model_a"]),
+                ("model B", lambda r: r["model_b"]),
+                ("pairs", lambda r: str(r["n_pairs"])),
+                ("A", lambda r: _num(r["acc_a"])),
+                ("B", lambda r: _num(r["acc_b"])),
+                ("A − B [95% CI]", lambda r: f"{r['diff']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"),
+                ("p", lambda r: _p_value(r["p_value"])),
+                ("p Holm", lambda r: _p_value(r["p_adjusted"])),
+                ("MDE", lambda r: _num(r["mde"])),
+                ("seeds needed", lambda r: "–" if r["seeds_needed"] is None else str(r["seeds_needed"])),
+                ("real", lambda r: "yes" if r["significant"] else "no"),
+            ],
+        )
+    )
+    for line in lines:
+        console.print(f"• {line}", highlight=False)
+    console.print(f"Tables: {written.parent}", highlight=False)

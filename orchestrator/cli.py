@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build the report (tables, plots, index.html) of one or more run directories.")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories to report on")
     report.add_argument("--out", metavar="DIR", help="where to write the report (default: RUN_DIR/report)")
+
+    compare = commands.add_parser(
+        "compare", help="paired comparisons of models: which differences are real, how many seeds to settle",
+        description="Compare every two models on the examples and seeds they share (paired bootstrap "
+                    "interval, exact paired test, Holm); write comparisons.csv / .md.")
+    compare.add_argument("run_dirs", nargs="+", metavar="RUN", help="run directories")
+    compare.add_argument("--models", nargs="+", metavar="MODEL", help="models to compare (default: all)")
+    compare.add_argument("--out", metavar="DIR", help="where to write the tables (default: RUN/report)")
     return parser
 
 
@@ -143,4 +151,11 @@ def _report(args: argparse.Namespace) -> int:
     return report_main([*args.run_dirs, *(["--out", args.out] if args.out else [])])
 
 
-_COMMANDS = {"sweep": _sweep, "validate": _validate, "tasks": _tasks, "report": _report}
+def _compare(args: argparse.Namespace) -> int:
+    from analysis.compare import main as compare_main
+
+    return compare_main([*args.run_dirs, *(["--models", *args.models] if args.models else []),
+                         *(["--out", args.out] if args.out else [])])
+
+
+_COMMANDS = {"sweep": _sweep, "validate": _validate, "tasks": _tasks, "report": _report, "compare": _compare}

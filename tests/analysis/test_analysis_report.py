@@ -9,10 +9,16 @@ import polars as pl
 import pytest
 from run_builders import T0, call, episode, event, write_run
 
+from analysis.compare import COLUMNS
 from analysis.report import main, write_report
 
 TABLES = (
     "runs",
+    "leaderboard",
+    "comparisons",
+    "comparisons_steps_match",
+    "comparisons_detail",
+    "error_rates",
     "accuracy",
     "exclusions",
     "trajectory_fits",
@@ -109,13 +115,19 @@ def test_report_writes_every_file_and_a_self_contained_page(demo_report):
     assert index == out_dir / "index.html"
     for name in TABLES:
         assert (out_dir / f"{name}.csv").is_file(), name
-        assert (out_dir / f"{name}.md").read_text().count("|") > 0, name
+        markdown = (out_dir / f"{name}.md").read_text()
+        # one run: no error rate to compare between runs
+        assert markdown.count("|") > 0 or (name == "error_rates" and "_(no rows)_" in markdown), name
     for name in PLOTS:
         _check_png((out_dir / f"{name}.png").read_bytes())
 
     html = index.read_text()
     links = re.findall(r"href='([^']*)'", html)
-    assert links and all((out_dir / link).is_file() for link in links)
+    files = [link for link in links if not link.startswith("#")]
+    anchors = {link[1:] for link in links if link.startswith("#")}
+    assert files and all((out_dir / link).is_file() for link in files)
+    ids = set(re.findall(r"id='([^']*)'", html)) | set(re.findall(r'id="([^"]*)"', html))
+    assert {"leaderboard", "differences", "episodes"} <= anchors <= ids
     images = re.findall(r"src='([^']*)'", html)
     assert len(images) == len(PLOTS)
     for source in images:
@@ -123,6 +135,9 @@ def test_report_writes_every_file_and_a_self_contained_page(demo_report):
         _check_png(base64.b64decode(source.split(",", 1)[1]))
     assert "http://" not in html and "https://" not in html
     assert "demo" in html and "Headline findings" in html
+    assert html.index("<table class='leaderboard'>") < html.index("Which differences are real</h2>")
+    assert "id='episodes'" in html and 'id="episode-data"' in html
+    assert pl.read_csv(out_dir / "comparisons.csv").columns == COLUMNS
     assert "52 planned" in html  # 48 recorded of 52 planned
 
 
