@@ -128,7 +128,8 @@ class GoogleProvider:
     async def complete(self, request: CompletionRequest) -> Completion:
         body = self._body(request)
         # per-request options cost a copy of the client's: only when the timeout differs
-        options = None if request.timeout_s == self._timeout_s else {"timeout": round(request.timeout_s * 1000)}
+        options: genai_types.HttpOptionsDict | None = (
+            None if request.timeout_s == self._timeout_s else {"timeout": round(request.timeout_s * 1000)})
         started = time.perf_counter()
         try:
             response = await self._api.async_request("post", model_path(request.model), body, options)
@@ -140,7 +141,7 @@ class GoogleProvider:
             raise transport_error(NAME, exc, sdk_says_timeout=False) from None
         latency_s = time.perf_counter() - started
         try:
-            reply = json.loads(response.body)
+            reply = json.loads(response.body or "")
             completion = google_genai.completion_from_wire(reply, latency_s=latency_s)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None

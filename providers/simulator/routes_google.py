@@ -82,7 +82,7 @@ def _current_turn_start(contents: list[Any]) -> int:
 class GoogleFormat:
     """Reads ``generateContent`` requests and writes their replies and errors."""
 
-    server_statuses = (500, 503)
+    server_statuses: tuple[int, ...] = (500, 503)
 
     def model(self, request: web.Request, body: dict[str, Any]) -> str | None:
         return request.match_info.get("model")

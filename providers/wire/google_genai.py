@@ -142,7 +142,7 @@ def calls_from_parts(parts: list[dict[str, Any]]) -> tuple[ToolCall, ...]:
         call = field(part, "functionCall")
         if isinstance(call, dict):
             call_id = call.get("id") or f"{LOCAL_ID_PREFIX}{index}"
-            calls.append(parse_tool_call(call_id, call.get("name"), call.get("args") or {}))
+            calls.append(parse_tool_call(call_id, call.get("name", ""), call.get("args") or {}))
     return tuple(calls)
 
 
