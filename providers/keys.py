@@ -32,7 +32,7 @@ def resolve_api_key(provider: str, api_key_env: str | None = None) -> str | None
         return None
     value = os.environ.get(name, "").strip()
     if not value:
-        others = () if api_key_env else PREFERRED_KEY_ENV.get(provider, ())
+        others = PREFERRED_KEY_ENV.get(provider, ()) if name == DEFAULT_KEY_ENV.get(provider) else ()
         where = " or ".join((name, *others))
         raise MissingApiKey(f"provider {provider!r} needs an API key: set the environment variable {where}")
     return value

@@ -16,10 +16,11 @@ from google import genai
 from google.genai import types as genai_types
 
 import tasks
-from providers.errors import MalformedToolCall, ProviderError, QuotaExhausted, Refusal
+from providers.errors import MalformedToolCall, ProviderConfigError, ProviderError, QuotaExhausted, Refusal
 from providers.gate.config import BreakerConfig, GateConfig
 from providers.gate.gate import ProviderGate
 from providers.google_provider import GoogleProvider
+from providers.keys import MissingApiKey, key_env_name, resolve_api_key
 from providers.registry import EndpointSpec, make_provider
 from providers.simulator import FaultConfig, ModelProfile, Outage, SimulatorServer
 from providers.simulator.routes_google import CORRUPTED_SIGNATURE, MISSING_SIGNATURE
@@ -332,6 +333,17 @@ async def test_registry_builds_the_google_adapter_for_the_simulator_and_the_vend
     provider = make_provider(EndpointSpec(kind="google"))
     assert provider._api_key == "google-key"
     await provider.aclose()
+
+
+def test_a_missing_google_key_names_both_variables(monkeypatch):
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    with pytest.raises(ProviderConfigError, match="set the environment variable GEMINI_API_KEY or GOOGLE_API_KEY"):
+        make_provider(EndpointSpec(kind="google"))
+    with pytest.raises(MissingApiKey, match="GEMINI_API_KEY or GOOGLE_API_KEY"):  # as orchestrator validate asks
+        resolve_api_key("google", key_env_name("google"))
+    with pytest.raises(ProviderConfigError, match="variable MY_GEMINI$"):
+        make_provider(EndpointSpec(kind="google", api_key_env="MY_GEMINI"))
 
 
 async def test_the_quota_fault_is_a_spent_quota_in_openais_shape_too(sim, adapter_for):
