@@ -174,3 +174,4 @@ class GoogleProvider:
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()
+        self._client.close()  # the SDK also opened a sync transport; nothing here used it
