@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
-DEFAULT_KEY_ENV: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "google": "GEMINI_API_KEY"}
+DEFAULT_KEY_ENV: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",
+                                   "google": "GEMINI_API_KEY"}
+# Variables read before the default one when set, as the provider's own SDK does: google-genai
+# prefers GOOGLE_API_KEY to GEMINI_API_KEY when both are set.
+PREFERRED_KEY_ENV: dict[str, tuple[str, ...]] = {"google": ("GOOGLE_API_KEY",)}
 
 
 class MissingApiKey(ValueError):
@@ -13,7 +17,12 @@ class MissingApiKey(ValueError):
 
 def key_env_name(provider: str, api_key_env: str | None = None) -> str | None:
     """The variable holding the key for ``provider``; None when the provider needs no key."""
-    return api_key_env or DEFAULT_KEY_ENV.get(provider)
+    if api_key_env:
+        return api_key_env
+    for name in PREFERRED_KEY_ENV.get(provider, ()):
+        if os.environ.get(name, "").strip():
+            return name
+    return DEFAULT_KEY_ENV.get(provider)
 
 
 def resolve_api_key(provider: str, api_key_env: str | None = None) -> str | None:
@@ -23,5 +32,7 @@ def resolve_api_key(provider: str, api_key_env: str | None = None) -> str | None
         return None
     value = os.environ.get(name, "").strip()
     if not value:
-        raise MissingApiKey(f"provider {provider!r} needs an API key: set the environment variable {name}")
+        others = PREFERRED_KEY_ENV.get(provider, ()) if name == DEFAULT_KEY_ENV.get(provider) else ()
+        where = " or ".join((name, *others))
+        raise MissingApiKey(f"provider {provider!r} needs an API key: set the environment variable {where}")
     return value

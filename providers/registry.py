@@ -26,7 +26,8 @@ class EndpointSpec:
     - ``kind``: which adapter; ``simulated`` speaks ``api_format`` to a running simulator at
       ``base_url`` (its root URL, e.g. ``SimulatorServer.base_url``).
     - ``base_url``: for ``openai``, any OpenAI-compatible server (``…/v1``); None = the vendor's.
-    - ``api_key_env``: the variable holding the key (default OPENAI_API_KEY / ANTHROPIC_API_KEY).
+    - ``api_key_env``: the variable holding the key (default OPENAI_API_KEY / ANTHROPIC_API_KEY /
+      GOOGLE_API_KEY or GEMINI_API_KEY, see ``providers.keys``).
     - ``model_path``: for ``local``, the model file (None = the extra's default model).
     - ``options``: extra keyword arguments for the adapter (e.g. ``default_headers``).
     """
@@ -69,6 +70,13 @@ def _anthropic(spec: EndpointSpec) -> Provider:
                              **spec.options)
 
 
+def _google(spec: EndpointSpec) -> Provider:
+    from providers.google_provider import GoogleProvider
+
+    return GoogleProvider(api_key=_key("google", spec), base_url=spec.base_url, timeout_s=spec.timeout_s,
+                          **spec.options)
+
+
 def simulator_root(base_url: str) -> str:
     """The simulator's root URL, accepting it with or without a trailing ``/v1``."""
     root = base_url.rstrip("/")
@@ -88,6 +96,10 @@ def _simulated(spec: EndpointSpec) -> Provider:
 
         return OpenAIResponsesProvider(api_key=SIMULATED_KEY, base_url=root + "/v1", timeout_s=spec.timeout_s,
                                        **spec.options)
+    if spec.api_format == "google":
+        from providers.google_provider import GoogleProvider
+
+        return GoogleProvider(api_key=SIMULATED_KEY, base_url=root, timeout_s=spec.timeout_s, **spec.options)
     from providers.openai_provider import OpenAIProvider
 
     # The simulator enacts OpenAI itself, whose reasoning models take only max_completion_tokens.
@@ -105,7 +117,7 @@ def _local(spec: EndpointSpec) -> Provider:
 
 
 FACTORIES: dict[str, Callable[[EndpointSpec], Provider]] = {
-    "openai": _openai, "anthropic": _anthropic, "simulated": _simulated, "local": _local,
+    "openai": _openai, "anthropic": _anthropic, "google": _google, "simulated": _simulated, "local": _local,
 }
 
 

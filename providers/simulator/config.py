@@ -38,7 +38,12 @@ class Outage(BaseModel):
 
 
 class FaultConfig(BaseModel):
-    """Per-request fault probabilities (drawn from the model's seeded generator, in arrival order)."""
+    """Per-request fault probabilities (drawn from the model's seeded generator, in arrival order).
+
+    ``quota``: a 429 that waiting will not fix — the API's quota is spent (OpenAI's
+    ``insufficient_quota``, Gemini's per-day ``QuotaFailure``); Anthropic's API has no such 429 and
+    answers its ``rate_limit_error``.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -48,6 +53,7 @@ class FaultConfig(BaseModel):
     reset: float = Probability
     refusal: float = Probability
     malformed: float = Probability
+    quota: float = Probability
     retry_after_s: NonNegativeFloat = 1.0
     hang_s: PositiveFloat = 600.0
     outages: list[Outage] = Field(default_factory=list)

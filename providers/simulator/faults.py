@@ -16,8 +16,11 @@ from typing import Literal
 
 from providers.simulator.config import FaultConfig, LatencyConfig
 
-FaultKind = Literal["none", "http_5xx", "http_429", "hang", "reset", "refusal", "malformed", "outage"]
-_DRAWN: tuple[FaultKind, ...] = ("http_5xx", "http_429", "hang", "reset", "refusal", "malformed")
+FaultKind = Literal["none", "http_5xx", "http_429", "hang", "reset", "refusal", "malformed", "quota", "outage"]
+# The error code a ``quota`` fault is answered with (OpenAI's own); each format renders its body.
+QUOTA_CODE = "insufficient_quota"
+# New kinds go last: the slices before them, and so every existing seed's draws, stay as they were.
+_DRAWN: tuple[FaultKind, ...] = ("http_5xx", "http_429", "hang", "reset", "refusal", "malformed", "quota")
 
 
 @dataclass(frozen=True)
@@ -82,4 +85,6 @@ class FaultInjector:
             return FaultDecision(kind, delay, server_statuses[int(u_status * len(server_statuses))])
         if kind == "http_429":
             return FaultDecision(kind, delay, 429, faults.retry_after_s)
+        if kind == "quota":  # no Retry-After: there is nothing to wait for
+            return FaultDecision(kind, delay, 429)
         return FaultDecision(kind, delay)

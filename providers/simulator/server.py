@@ -12,6 +12,7 @@ from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import Simulation, serve
 from providers.simulator.replies import policy_reply
 from providers.simulator.routes_anthropic import AnthropicFormat
+from providers.simulator.routes_google import GoogleFormat
 from providers.simulator.routes_openai import OpenAIFormat
 from providers.simulator.routes_openai_responses import OpenAIResponsesFormat
 from providers.simulator.urls import SimulatorUrls
@@ -49,6 +50,11 @@ def make_app(sim: Simulation) -> web.Application:
     async def messages(request: web.Request) -> web.StreamResponse:
         return await serve(sim, anthropic_format, request, HANDLER)
 
+    google_format = GoogleFormat()
+
+    async def generate_content(request: web.Request) -> web.StreamResponse:
+        return await serve(sim, google_format, request, HANDLER)
+
     async def stats(_: web.Request) -> web.Response:
         return web.json_response(sim.stats.snapshot())
 
@@ -59,6 +65,7 @@ def make_app(sim: Simulation) -> web.Application:
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/responses", responses)
     app.router.add_post("/v1/messages", messages)
+    app.router.add_post("/v1beta/models/{model}:generateContent", generate_content)
     app.router.add_get("/stats", stats)
     app.router.add_get("/health", health)
     return app

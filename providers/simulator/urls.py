@@ -17,3 +17,8 @@ class SimulatorUrls:
     @property
     def anthropic_base_url(self) -> str:
         return self.base_url
+
+    @property
+    def google_base_url(self) -> str:
+        """google-genai's ``HttpOptions.base_url``: the root (the SDK adds ``/v1beta/models/…``)."""
+        return self.base_url

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from aiohttp import web
 
 from providers.simulator.exchange import Exchange, Handler, error_response
+from providers.simulator.faults import QUOTA_CODE
 from providers.simulator.replies import REFUSAL_TEXT, Reply, garbled, reply_response
 from providers.simulator.stats import outcome_of_status
 
+QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."
 _STATUS_MESSAGES = {429: "Rate limit reached; retry later.", 500: "The server had an error.", 502: "Bad gateway.",
                     503: "The service is temporarily unavailable.", 529: "Overloaded"}
 
@@ -58,6 +60,8 @@ def with_faults(make_reply: Callable[[Exchange], Reply]) -> Handler:
         decision = exchange.decision
         if decision.status is not None:
             exchange.count(outcome_of_status(decision.status))
+            if decision.kind == "quota":
+                return error_response(exchange.fmt, 429, QUOTA_MESSAGE, code=QUOTA_CODE)
             message = _STATUS_MESSAGES.get(decision.status, f"simulated HTTP {decision.status}")
             return error_response(exchange.fmt, decision.status, message, retry_after_s=decision.retry_after_s)
         if decision.kind == "hang":

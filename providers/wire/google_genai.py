@@ -1,0 +1,327 @@
+"""Gemini ``generateContent`` JSON ↔ the neutral types, in both directions.
+
+The REST form (``v1beta``): the system prompt is the top-level ``systemInstruction``; turns are
+``contents`` of role ``user`` or ``model``, each a list of ``parts``. Tools are
+``{"functionDeclarations": [{name, description, parametersJsonSchema}]}``. A model's call is a
+``functionCall`` part (``{id, name, args}``, ``args`` an object); its result goes back as a
+``functionResponse`` part (``{id, name, response: {"result": …}}``) in a ``user`` content —
+results of one turn's calls together, as the SDK's own function-calling loop sends them.
+
+A thinking model's parts carry an opaque ``thoughtSignature`` (base64 bytes). The API requires the
+model's content back as it came, so an assistant turn read from a reply keeps that content in
+``Message.replay`` and goes back verbatim. Readable thought summaries are parts marked
+``"thought": true``.
+
+The API takes fields in lowerCamelCase or snake_case (the SDK itself sends some of each); the
+readers here accept both, the writers use lowerCamelCase.
+
+Completions read from this format report ``finish_reason`` in the OpenAI vocabulary (stop,
+tool_calls, length, content_filter) so that records compare across providers; ``blocked`` and
+``malformed_call`` say what a refusal or a broken call was, in Gemini's own words.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from providers.types import Completion, Message, ToolCall, ToolSpec
+from providers.wire.tool_arguments import parse_tool_call, token_count
+
+# finish reasons that mean a safety or policy filter stopped the reply (FinishReason in google-genai)
+REFUSAL_FINISH = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY",
+                            "IMAGE_PROHIBITED_CONTENT"})
+MALFORMED_FINISH = "MALFORMED_FUNCTION_CALL"
+TRUNCATED_FINISH = "MAX_TOKENS"
+# A reply without ids on its calls (older models) gets local ones; those are never sent back.
+LOCAL_ID_PREFIX = "gemini-local-"
+
+# google.rpc status names of the HTTP statuses the API answers with
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                409: "ABORTED", 429: "RESOURCE_EXHAUSTED", 499: "CANCELLED", 500: "INTERNAL", 501: "NOT_IMPLEMENTED",
+                503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
+RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+
+
+def field(obj: dict[str, Any], camel: str, default: Any = None) -> Any:
+    """``obj[camel]``, or its snake_case spelling (the API takes either)."""
+    if camel in obj:
+        return obj[camel]
+    snake = "".join("_" + c.lower() if c.isupper() else c for c in camel)
+    return obj.get(snake, default)
+
+
+# -- tools -------------------------------------------------------------------------------------
+
+
+def tool_to_wire(tool: ToolSpec) -> dict[str, Any]:
+    """A function declaration; the parameters go as JSON Schema as they are (``parametersJsonSchema``),
+    not through Gemini's OpenAPI subset (``parameters``), which rejects some JSON Schema."""
+    return {"name": tool.name, "description": tool.description, "parametersJsonSchema": tool.parameters}
+
+
+def tools_to_wire(tools: tuple[ToolSpec, ...] | list[ToolSpec]) -> list[dict[str, Any]]:
+    return [{"functionDeclarations": [tool_to_wire(tool) for tool in tools]}] if tools else []
+
+
+def tools_from_wire(items: list[dict[str, Any]]) -> tuple[ToolSpec, ...]:
+    specs = []
+    for item in items:
+        for decl in field(item, "functionDeclarations") or ():
+            parameters = field(decl, "parametersJsonSchema") or decl.get("parameters")
+            specs.append(ToolSpec(name=decl["name"], description=decl.get("description", ""),
+                                  parameters=parameters or {"type": "object", "properties": {}}))
+    return tuple(specs)
+
+
+# -- messages: neutral → wire ------------------------------------------------------------------
+
+
+def function_call_part(call: ToolCall) -> dict[str, Any]:
+    """A call as a ``functionCall`` part (a local id is not sent: the API never saw it). A call
+    whose arguments did not parse goes back with empty ``args``: the API takes only objects."""
+    body: dict[str, Any] = {"name": call.name, "args": {} if call.error else call.arguments}
+    if call.id and not call.id.startswith(LOCAL_ID_PREFIX):
+        body["id"] = call.id
+    return {"functionCall": body}
+
+
+def _function_response_part(message: Message) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": message.name or "", "response": {"result": message.content}}
+    if message.tool_call_id and not message.tool_call_id.startswith(LOCAL_ID_PREFIX):
+        body["id"] = message.tool_call_id
+    return {"functionResponse": body}
+
+
+def _model_content(message: Message) -> dict[str, Any]:
+    if message.replay:  # the reply's own content, thought signatures and all
+        return message.replay[0]
+    parts: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
+    parts += [function_call_part(call) for call in message.tool_calls]
+    return {"role": "model", "parts": parts}
+
+
+def contents_to_wire(messages: tuple[Message, ...] | list[Message]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """``(systemInstruction, contents)``: system turns joined into the instruction; consecutive
+    tool results (and user text right after them) merged into one ``user`` content."""
+    system = [m.content for m in messages if m.role == "system"]
+    contents: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        if message.role == "assistant":
+            contents.append(_model_content(message))
+            continue
+        part = _function_response_part(message) if message.role == "tool" else {"text": message.content}
+        last = contents[-1] if contents else None
+        answering = last is not None and any("functionResponse" in p for p in last.get("parts") or ())
+        if last is not None and last.get("role") == "user" and (message.role == "tool" or answering):
+            last["parts"].append(part)
+        else:
+            contents.append({"role": "user", "parts": [part]})
+    instruction = {"parts": [{"text": "\n\n".join(system)}]} if system else None
+    return instruction, contents
+
+
+# -- messages: wire → neutral ------------------------------------------------------------------
+
+
+def _visible_text(parts: list[dict[str, Any]]) -> str:
+    return "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought"))
+
+
+def _thought_text(parts: list[dict[str, Any]]) -> str:
+    return "".join(p["text"] for p in parts if isinstance(p.get("text"), str) and p.get("thought"))
+
+
+def calls_from_parts(parts: list[dict[str, Any]]) -> tuple[ToolCall, ...]:
+    calls = []
+    for index, part in enumerate(parts):
+        call = field(part, "functionCall")
+        if isinstance(call, dict):
+            call_id = call.get("id") or f"{LOCAL_ID_PREFIX}{index}"
+            calls.append(parse_tool_call(call_id, call.get("name", ""), call.get("args") or {}))
+    return tuple(calls)
+
+
+def _response_text(response: Any) -> str:
+    if isinstance(response, dict):
+        for key in ("result", "output", "error"):
+            if key in response:
+                value = response[key]
+                return value if isinstance(value, str) else json.dumps(value)
+    return json.dumps(response)
+
+
+def contents_from_wire(instruction: Any, contents: list[dict[str, Any]]) -> tuple[Message, ...]:
+    """Neutral messages: the instruction first; each ``functionResponse`` part as its own tool
+    message (named after the call it answers); text parts as user/assistant text."""
+    messages: list[Message] = []
+    if isinstance(instruction, dict):
+        messages.append(Message(role="system", content=_visible_text(instruction.get("parts") or [])))
+    elif isinstance(instruction, str):
+        messages.append(Message(role="system", content=instruction))
+    for content in contents:
+        role, parts = content.get("role", "user"), content.get("parts") or []
+        if role == "model":
+            messages.append(Message(role="assistant", content=_visible_text(parts), tool_calls=calls_from_parts(parts)))
+            continue
+        if role != "user":
+            raise ValueError(f"Please use a valid role: user, model (got {role!r}).")
+        for part in parts:
+            response = field(part, "functionResponse")
+            if isinstance(response, dict):
+                messages.append(Message(role="tool", content=_response_text(response.get("response")),
+                                        tool_call_id=response.get("id"), name=response.get("name")))
+        text = _visible_text(parts)
+        if text:
+            messages.append(Message(role="user", content=text))
+    return tuple(messages)
+
+
+# -- replies -----------------------------------------------------------------------------------
+
+
+def reply_to_wire(*, response_id: str, model: str, text: str, tool_calls: tuple[ToolCall, ...] = (),
+                  finish_reason: str | None = None, input_tokens: int = 0, output_tokens: int = 0,
+                  thought_text: str | None = None, thought_tokens: int = 0, signature: str | None = None,
+                  finish_message: str | None = None, block_reason: str | None = None) -> dict[str, Any]:
+    """A ``GenerateContentResponse`` with one candidate: a thought summary part (when
+    ``thought_text``), a text part (when there is text), one ``functionCall`` part per call; the
+    ``signature`` on the first call (or on the text when there are none). ``block_reason`` gives
+    a blocked prompt: no candidate, only ``promptFeedback``."""
+    usage: dict[str, Any] = {"promptTokenCount": input_tokens, "totalTokenCount": input_tokens}
+    if block_reason is not None:
+        return {"promptFeedback": {"blockReason": block_reason}, "usageMetadata": usage, "modelVersion": model,
+                "responseId": response_id}
+    parts: list[dict[str, Any]] = [{"text": thought_text, "thought": True}] if thought_text else []
+    candidate: dict[str, Any] = {"index": 0}
+    if finish_reason is None:
+        visible = ([{"text": text}] if text else []) + [function_call_part(call) for call in tool_calls]
+        if signature is not None and visible:
+            signed = next((p for p in visible if "functionCall" in p), visible[-1])
+            signed["thoughtSignature"] = signature
+        parts += visible
+        finish_reason = "STOP"
+    if parts:
+        candidate["content"] = {"role": "model", "parts": parts}
+    candidate["finishReason"] = finish_reason
+    if finish_message:
+        candidate["finishMessage"] = finish_message
+    usage["candidatesTokenCount"] = output_tokens
+    if thought_tokens:
+        usage["thoughtsTokenCount"] = thought_tokens
+    usage["totalTokenCount"] = input_tokens + output_tokens + thought_tokens
+    return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": model, "responseId": response_id}
+
+
+def blocked(body: dict[str, Any]) -> str | None:
+    """Why the reply was withheld by a filter (``block_reason SAFETY``, ``finish_reason
+    PROHIBITED_CONTENT`` …), or None when it was not."""
+    feedback = field(body, "promptFeedback") or {}
+    reason = field(feedback, "blockReason")
+    if reason and reason != "BLOCKED_REASON_UNSPECIFIED":
+        return f"block_reason {reason}"
+    candidates = body.get("candidates") or []
+    finish = field(candidates[0], "finishReason") if candidates else None
+    return f"finish_reason {finish}" if finish in REFUSAL_FINISH else None
+
+
+def malformed_call(body: dict[str, Any]) -> str | None:
+    """The API's account of a call it could not parse (finish ``MALFORMED_FUNCTION_CALL``), or None."""
+    candidates = body.get("candidates") or []
+    if not candidates or field(candidates[0], "finishReason") != MALFORMED_FINISH:
+        return None
+    return field(candidates[0], "finishMessage") or "the model produced a function call that is not valid"
+
+
+def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Completion:
+    """The first candidate as a Completion: its content kept as ``replay``, usage split into
+    visible and thinking tokens (``candidatesTokenCount`` excludes thoughts)."""
+    candidates = body.get("candidates") or []
+    candidate = candidates[0] if candidates else {}
+    content = candidate.get("content") or {}
+    parts = content.get("parts") or []
+    calls = calls_from_parts(parts)
+    finish = field(candidate, "finishReason") or "STOP"
+    usage = field(body, "usageMetadata") or {}
+    thoughts = token_count(field(usage, "thoughtsTokenCount"))
+    refused = blocked(body) is not None
+    finish_reason = ("content_filter" if refused else "length" if finish == TRUNCATED_FINISH
+                     else "tool_calls" if calls else "stop" if finish == "STOP" else finish.lower())
+    return Completion(
+        text=_visible_text(parts),
+        tool_calls=calls,
+        finish_reason=finish_reason,
+        refusal=refused,
+        input_tokens=token_count(field(usage, "promptTokenCount")),
+        output_tokens=token_count(field(usage, "candidatesTokenCount")) + thoughts,
+        latency_s=latency_s,
+        reasoning_tokens=thoughts,
+        cached_input_tokens=token_count(field(usage, "cachedContentTokenCount")),
+        truncated=finish == TRUNCATED_FINISH,
+        replay=(content,) if content else (),
+        reasoning=_thought_text(parts),
+    )
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def error_to_wire(status: int, message: str, *, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An error body shaped like Google's: ``{"error": {code, message, status, details?}}``."""
+    error: dict[str, Any] = {"code": status, "message": message,
+                             "status": STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def quota_details(*, per_day: bool, retry_delay_s: float | None) -> list[dict[str, Any]]:
+    """A 429's ``details``: the quota that was hit (requests per minute or per day) and, when the
+    caller may retry, ``RetryInfo`` with the delay ("37s"). Ids as the API names its free-tier
+    quotas (google-gemini/gemini-cli#8437)."""
+    period = "PerDay" if per_day else "PerMinute"
+    details: list[dict[str, Any]] = [{
+        "@type": QUOTA_FAILURE,
+        "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                        "quotaId": f"GenerateRequests{period}PerProjectPerModel-FreeTier",
+                        "quotaDimensions": {"location": "global"}}],
+    }]
+    if retry_delay_s is not None:
+        details.append({"@type": RETRY_INFO, "retryDelay": f"{retry_delay_s:g}s"})
+    return details
+
+
+def error_details(body: object) -> list[dict[str, Any]]:
+    """The ``details`` list of an error body (the body itself or its ``error`` object)."""
+    if not isinstance(body, dict):
+        return []
+    inner = body.get("error", body)
+    details = inner.get("details") if isinstance(inner, dict) else None
+    return [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+
+
+def retry_delay_s(details: list[dict[str, Any]]) -> float | None:
+    """``RetryInfo.retryDelay`` in seconds (a protobuf Duration as JSON: "37s", "0.5s"), or None."""
+    for detail in details:
+        if detail.get("@type") == RETRY_INFO:
+            delay = detail.get("retryDelay")
+            if isinstance(delay, str) and delay.endswith("s"):
+                try:
+                    return max(0.0, float(delay[:-1]))
+                except ValueError:
+                    return None
+    return None
+
+
+def quota_ids(details: list[dict[str, Any]]) -> list[str]:
+    return [str(violation.get("quotaId", "")) for detail in details if detail.get("@type") == QUOTA_FAILURE
+            for violation in detail.get("violations") or () if isinstance(violation, dict)]
+
+
+def error_reasons(details: list[dict[str, Any]]) -> list[str]:
+    """``ErrorInfo.reason`` values (e.g. ``API_KEY_INVALID``, which Gemini answers with a 400)."""
+    return [str(detail.get("reason", "")) for detail in details if detail.get("@type") == ERROR_INFO]
