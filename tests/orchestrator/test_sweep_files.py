@@ -18,7 +18,7 @@ def test_there_are_example_sweeps_for_each_kind_of_provider():
 
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.name)
 def test_every_example_sweep_validates(path, monkeypatch):
-    for variable in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "LOCAL_LLM_KEY"):
+    for variable in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "LOCAL_LLM_KEY"):
         monkeypatch.setenv(variable, "test-key")
     config = load_config(path)
     validate_semantics(config, check_keys=True)
