@@ -67,12 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as exc:
+        # Masked on the way out too: an exception of any origin may quote a setting.
+        from providers.keys import mask_keys
+
         if _is_user_error(exc):
-            print(f"error: {exc}", file=sys.stderr)
+            print(mask_keys(f"error: {exc}"), file=sys.stderr)
             return EXIT_USAGE
-        traceback.print_exc()
+        print(mask_keys("".join(traceback.format_exception(exc))), end="", file=sys.stderr)
         summary = str(exc).strip().splitlines()
-        print(f"error: internal error: {type(exc).__name__}: {summary[0] if summary else ''}", file=sys.stderr)
+        print(mask_keys(f"error: internal error: {type(exc).__name__}: {summary[0] if summary else ''}"),
+              file=sys.stderr)
         return EXIT_INTERNAL
 
 

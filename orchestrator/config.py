@@ -38,7 +38,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from providers.gate.config import GateConfig
-from providers.keys import MissingApiKey, key_env_name, resolve_api_key
+from providers.keys import MissingApiKey, key_env_name, looks_like_key, mask_keys, resolve_api_key
 from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
 
 ProviderName = Literal["simulated", "openai", "anthropic", "local"]
@@ -67,7 +67,18 @@ _SIMULATED_ONLY = ("latency_ms", "faults", "noise")
 
 
 class ConfigError(ValueError):
-    """A user mistake in the sweep config or the run directory; the message is one line."""
+    """A user mistake in the sweep config or the run directory; the message is one line, and any
+    key-shaped text in it is masked (a key pasted into the config must not reach a terminal or a
+    CI log)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_keys(message))
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value as an error message quotes it: repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _custom(kind: str, message: str, at: str | None = None) -> PydanticCustomError:
@@ -486,10 +497,10 @@ def _problem(error: dict[str, Any], loc: Loc) -> str:
     if kind == "too_short":
         return "must not be empty"
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in _PATTERN_HINTS:
-        return f"{_PATTERN_HINTS[error['ctx']['pattern']]}, got {error['input']!r}"
+        return f"{_PATTERN_HINTS[error['ctx']['pattern']]}, got {_shown(error['input'])}"
     message = message.removeprefix("Value error, ")
     if kind == "literal_error" or kind.endswith("_type"):
-        message += f", got {error['input']!r}"
+        message += f", got {_shown(error['input'])}"
     return message
 
 
@@ -526,6 +537,19 @@ def _unwrap(annotation: Any) -> Any:
 # ---------------------------------------------------------------- cross-checks
 
 
+def _strings(data: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """Every text in ``data`` (mapping keys included) with its location."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield (*loc, key), str(key)
+            yield from _strings(value, (*loc, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _strings(item, (*loc, index))
+
+
 def validate_semantics(config: SweepConfig, *, check_keys: bool = True) -> None:
     """What the schema cannot see: names that must exist (tasks, example ids, the judge, gate
     keys, local model files), repeats, and API keys in the environment (``check_keys``)."""
@@ -535,6 +559,13 @@ def validate_semantics(config: SweepConfig, *, check_keys: bool = True) -> None:
 
 def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple[Loc, str]]:
     import tasks  # the task registry; imported here so the schema loads without the datasets
+
+    # First: a key pasted into the config would otherwise travel on into run directory names,
+    # Arrow columns and requests.
+    for loc, text in _strings(config.model_dump(mode="json", exclude_defaults=True), ()):
+        if looks_like_key(text):
+            yield loc, (f"looks like an API key ({mask_keys(text)}); keys are read from the environment "
+                        "only: put it in a variable and name that in api_key_env")
 
     seen_tasks: set[str] = set()
     for i, selection in enumerate(config.tasks):

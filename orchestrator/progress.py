@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from providers.keys import mask_keys
+
 OUTCOMES = ("ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "malformed")
 
 
@@ -92,7 +94,7 @@ class SweepProgress:
             bad = ", ".join(f"{o} {counts[o] / n:.1%}" for o in OUTCOMES[1:] if counts[o])
             parts.append(f"{provider}: {n} attempts{' (' + bad + ')' if bad else ''}"
                          f" breaker {self.breakers.get(provider, 'closed')}")
-        return " | ".join(parts)
+        return mask_keys(" | ".join(parts))
 
     def _render(self) -> Table:
         total_done = self.already_done + self.done
@@ -106,7 +108,7 @@ class SweepProgress:
         table.add_column("breaker")
         for provider, counts in sorted(self.outcomes.items()):
             n = sum(counts.values()) or 1
-            table.add_row(provider, str(sum(counts.values())),
+            table.add_row(mask_keys(provider), str(sum(counts.values())),
                           *[f"{counts[o] / n:.1%}" if counts[o] else "·" for o in OUTCOMES],
                           self.breakers.get(provider, "closed"))
         return table

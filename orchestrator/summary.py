@@ -11,6 +11,7 @@ from rich.table import Table
 
 from orchestrator.records import SCORED_STATUSES
 from orchestrator.rundir import iter_parts
+from providers.keys import mask_keys
 
 KEYS = ["model_id", "task", "strategy"]
 COUNTS = ["episodes", "scored", "correct", "not_scored"]
@@ -49,12 +50,12 @@ def summary_table(run_dir: Path) -> pa.Table:
 
 
 def print_summary(run_dir: Path, console: Console) -> None:
-    view = Table(title=f"{run_dir}")
+    view = Table(title=mask_keys(f"{run_dir}"))
     for name in ("model", "task", "strategy", "episodes", "accuracy", "not scored"):
         view.add_column(name, justify="right" if name in ("episodes", "accuracy", "not scored") else "left")
     for row in summary_table(run_dir).to_pylist():
         accuracy = f"{row['correct'] / row['scored']:.1%}" if row["scored"] else "—"
-        view.add_row(row["model_id"], row["task"], row["strategy"], str(row["episodes"]), accuracy,
+        view.add_row(mask_keys(row["model_id"]), row["task"], row["strategy"], str(row["episodes"]), accuracy,
                      str(row["not_scored"]))
     console.print(view)
-    console.print(f"run directory: {run_dir}   report: python -m orchestrator report {run_dir}")
+    console.print(mask_keys(f"run directory: {run_dir}   report: python -m orchestrator report {run_dir}"))

@@ -28,6 +28,7 @@ from orchestrator.raylocal import RaySession
 from orchestrator.rundir import RunDir, done_episode_ids
 from orchestrator.summary import print_summary
 from orchestrator.writer import PartWriter
+from providers.keys import mask_keys
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 130
 MAX_RUNNER_REPLACEMENTS = 8
@@ -64,8 +65,8 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     plan = build_plan(config, limit=limit)
     run_dir = RunDir.prepare(config, config_path, plan, fresh=fresh, out=out, dry_run=dry_run)
     todo = _pending(plan, run_dir)
-    console.print(f"run {run_dir.path}: {len(plan)} episodes planned, {len(plan) - len(todo)} already "
-                  f"recorded, {len(todo)} to run")
+    console.print(mask_keys(f"run {run_dir.path}: {len(plan)} episodes planned, {len(plan) - len(todo)} already "
+                            f"recorded, {len(todo)} to run"))
     if dry_run:
         return EXIT_OK
     if not todo:
@@ -106,9 +107,9 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     recorded = already_done + writer.rows_written["episodes"]
     if interrupted:
         run_dir.finish("interrupted", {"episodes": recorded})
-        console.print(f"interrupted: {recorded}/{len(plan)} episodes recorded in {run_dir.path}\n"
-                      f"resume with: python -m orchestrator sweep {config_path}"
-                      + (f" --out {out}" if out else ""))
+        console.print(mask_keys(f"interrupted: {recorded}/{len(plan)} episodes recorded in {run_dir.path}\n"
+                                f"resume with: python -m orchestrator sweep {config_path}"
+                                + (f" --out {out}" if out else "")))
         return EXIT_INTERRUPTED
     status = "completed" if recorded >= len(plan) else "incomplete"
     run_dir.finish(status, {"episodes": recorded})
