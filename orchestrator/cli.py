@@ -12,6 +12,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.config import SweepConfig
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -92,6 +96,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from orchestrator.config import load_config
 
     config = load_config(args.config)
+    _warn(config)
     from orchestrator.sweep import run_sweep
 
     return run_sweep(config, config_path=Path(args.config), out=Path(args.out) if args.out else None,
@@ -104,6 +109,7 @@ def _validate(args: argparse.Namespace) -> int:
     from orchestrator.plan import build_plan, selected_examples
 
     config = load_config(args.config)
+    _warn(config)
     examples = sum(len(ids) for ids in selected_examples(config).values())
     episodes = len(build_plan(config))
     print(f"{args.config}: OK — {len(config.models)} model{_s(config.models)} × {examples} examples "
@@ -111,6 +117,15 @@ def _validate(args: argparse.Namespace) -> int:
           f"{len(config.strategies)} strateg{'ies' if len(config.strategies) != 1 else 'y'} "
           f"= {episodes} episodes")
     return EXIT_OK
+
+
+def _warn(config: SweepConfig) -> None:
+    """Settings that are applied but keep the sweep from what the config seems to ask for."""
+    from orchestrator.capacity import unreachable_caps
+    from orchestrator.config import located
+
+    for loc, problem in unreachable_caps(config):
+        print(f"warning: {located(config, loc, problem)}", file=sys.stderr)
 
 
 def _s(items: Sequence[object]) -> str:

@@ -217,6 +217,7 @@ class RayConfig(_Strict):
 
     address: str | None = None
     runners: PositiveInt = 2
+    # episodes at once per runner and endpoint; unset, sized from the endpoints (orchestrator.capacity)
     max_concurrency_per_runner: PositiveInt = 64
 
 
@@ -554,7 +555,13 @@ def validate_semantics(config: SweepConfig, *, check_keys: bool = True) -> None:
     """What the schema cannot see: names that must exist (tasks, example ids, the judge, gate
     keys, local model files), repeats, and API keys in the environment (``check_keys``)."""
     for loc, problem in _semantic_issues(config, check_keys=check_keys):
-        raise ConfigError(f"{_where(config._source, config._lines, loc)}: {format_loc(loc)}: {problem}")
+        raise ConfigError(located(config, loc, problem))
+
+
+def located(config: SweepConfig, loc: Loc, problem: str) -> str:
+    """``<file>:<line>: <field>: <problem>`` for a problem found in a loaded config, key-shaped
+    text masked: the one shape of every config message, warnings included."""
+    return mask_keys(f"{_where(config._source, config._lines, loc)}: {format_loc(loc)}: {problem}")
 
 
 def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple[Loc, str]]:

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 import tasks
 from orchestrator.agent import EpisodeResult, call_row, run_episode
+from orchestrator.capacity import episode_slots
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer
@@ -58,23 +59,19 @@ def _ipc(table: pa.Table) -> bytes:
 
 class EpisodeRunner:
     def __init__(self, config: SweepConfig, *, run: str, runner: str, index: int, n_runners: int,
-                 simulator_url: str | None, max_concurrency: int) -> None:
+                 simulator_url: str | None) -> None:
         self._config = config
         self._run = run
         self._name = runner
         self._endpoints = Endpoints(config, n_runners=n_runners, runner_index=index,
                                     simulator_url=simulator_url, on_event=self._on_gate_event)
-        # ``max_concurrency`` episodes per gate: those waiting on one endpoint's open breaker
-        # must not take the places of another endpoint's episodes. A gate pinned to fewer calls in
-        # flight gets that many: more episodes would only queue at the gate with their turns
-        # interleaved, which costs a local model its prompt cache (an episode's next prompt
-        # extends its last one, so run back to back its turns re-read only the new tokens).
+        # Slots per gate (orchestrator.capacity): episodes waiting on one endpoint's open breaker
+        # must not take the places of another endpoint's episodes.
         self._gate_of = {m.id: m.gate_key for m in config.models}
         self._slots = {}
         for gate in set(self._gate_of.values()):
             share = self._endpoints.share(gate)
-            pinned = share.max_in_flight if share else None
-            self._slots[gate] = asyncio.Semaphore(min(max_concurrency, pinned or max_concurrency))
+            self._slots[gate] = asyncio.Semaphore(episode_slots(config, share) if share else 1)
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot

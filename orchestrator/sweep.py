@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from orchestrator.capacity import episode_slots
 from orchestrator.config import ConfigError, SweepConfig
 from orchestrator.endpoints import simulator_profiles, uses_simulator
 from orchestrator.plan import EpisodeSpec, build_plan
@@ -32,6 +33,9 @@ from providers.keys import mask_keys
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 130
 MAX_RUNNER_REPLACEMENTS = 8
+# Method calls a runner actor serves at once (exchange, check, describe, close); its episodes run
+# as tasks on its event loop and are not bounded by this.
+ACTOR_CONCURRENCY = 16
 
 
 @dataclass
@@ -42,7 +46,7 @@ class RunnerSlot:
 
     name: str
     actor: object
-    serves: set[str]
+    targets: dict[str, int]  # gate → episodes to hold for it (the gates it has a share of)
     holding: dict[str, tuple[str, EpisodeSpec]] = field(default_factory=dict)  # id → (gate, spec)
     per_gate: Counter[str] = field(default_factory=Counter)
     pending: object | None = None  # ObjectRef of the exchange under way
@@ -149,7 +153,6 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     from orchestrator.runner import EpisodeRunner
 
     n_runners = config.ray.runners
-    capacity = config.ray.max_concurrency_per_runner
     # A dead runner is replaced by a fresh actor rather than restarted in place: the driver
     # already knows what it held, and a new actor starts from a clean state.
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -168,12 +171,15 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
         spawned += 1
         actor = actor_cls.options(
             name=f"toolsweep/{run_dir.name}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
-            scheduling_strategy=placement, max_concurrency=4 * capacity,
+            scheduling_strategy=placement, max_concurrency=ACTOR_CONCURRENCY,
         ).remote(config, run=run_dir.name, runner=name, index=index, n_runners=n_runners,
-                                 simulator_url=simulator_url, max_concurrency=capacity)
-        # an endpoint whose max_in_flight is below the number of runners is served by the first few
-        serves = {gate for gate in queues if config.gate_config(gate).share(n_runners, index) is not None}
-        return RunnerSlot(name, actor, serves)
+                 simulator_url=simulator_url)
+        # an endpoint whose max_in_flight is below the number of runners is served by the first few;
+        # hold a little more than the runner can run, so it never idles between exchanges
+        shares = {gate: config.gate_config(gate).share(n_runners, index) for gate in queues}
+        targets = {gate: (slots := episode_slots(config, share)) + max(1, slots // 4)
+                   for gate, share in shares.items() if share is not None}
+        return RunnerSlot(name, actor, targets)
 
     # One queue per gate, and a runner's concurrency is per gate too: episodes stuck behind one
     # endpoint's open breaker then hold only that endpoint's share, never the others'.
@@ -190,16 +196,14 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     replacements = 0
     remaining = len(todo)
     breakers: dict[str, str] = {}
-    # hold a little more than the runner can run, so it never idles between exchanges
-    target = capacity + max(1, capacity // 4)
     by_ref: dict[object, RunnerSlot] = {}
 
     def send(slot: RunnerSlot) -> None:
         batch = []
         for gate, queue in queues.items():
-            if gate not in slot.serves:
+            if gate not in slot.targets:
                 continue
-            for _ in range(min(len(queue), max(0, target - slot.per_gate[gate]))):
+            for _ in range(min(len(queue), max(0, slot.targets[gate] - slot.per_gate[gate]))):
                 spec = queue.popleft()
                 slot.hold(gate, spec)
                 batch.append(spec)

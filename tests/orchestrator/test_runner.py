@@ -22,7 +22,7 @@ async def first_exchange(cfg: SweepConfig) -> tuple[int, int, int]:
     """(running, held, finished) at the first exchange, then every episode run to the end."""
     async with SimulatorServer(simulator_profiles(cfg)) as sim:
         runner = EpisodeRunner(cfg, run="r", runner="runner-0", index=0, n_runners=1,
-                               simulator_url=sim.base_url, max_concurrency=8)
+                               simulator_url=sim.base_url)
         plan = build_plan(cfg)
         first = await runner.exchange(plan, wait_s=0.05)
         held = runner.describe()["held"]
