@@ -197,7 +197,7 @@ def trajectory_curves(lengths: pl.DataFrame, fits: pl.DataFrame, path: Path) -> 
     return _save(figure, path)
 
 
-def errors_over_time(errors: pl.DataFrame, path: Path) -> Path | None:
+def error_curves(errors: pl.DataFrame, path: Path) -> Path | None:
     """Failed attempts per minute by outcome, one panel per run × provider."""
     failed = errors.filter(pl.col("outcome") != "ok")
     if failed.is_empty():

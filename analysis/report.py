@@ -97,7 +97,7 @@ def _sections(tables: Tables, out_dir: Path) -> list[Section]:
                 ),
                 *image(
                     "failed attempts over time",
-                    plots.errors_over_time(tables["errors_over_time"], out_dir / "errors_over_time.png"),
+                    plots.error_curves(tables["errors_over_time"], out_dir / "errors_over_time.png"),
                 ),
             ],
             tables=[

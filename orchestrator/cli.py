@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestrator.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
 if TYPE_CHECKING:
     from orchestrator.config import SweepConfig
 
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def _positive_int(text: str) -> int:
     try:
@@ -87,9 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _is_user_error(exc: Exception) -> bool:
     # Imported here, not at the top, so that `tasks` and `report` do not pay for pydantic.
     from orchestrator.config import ConfigError
+    from orchestrator.rundir import RunDirError
     from providers.keys import MissingApiKey
 
-    return isinstance(exc, ConfigError | MissingApiKey)
+    return isinstance(exc, ConfigError | RunDirError | MissingApiKey)
 
 
 def _sweep(args: argparse.Namespace) -> int:

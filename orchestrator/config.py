@@ -226,7 +226,7 @@ class SimulatorSettings(_Strict):
 
 
 class SweepConfig(_Strict):
-    """The whole sweep.yaml (DESIGN.md §4)."""
+    """The whole sweep.yaml (README.md, "Sweeps", shows every key)."""
 
     name: str = Field(pattern=_SAFE_NAME, max_length=100)
     tasks: list[TaskSelection] = Field(min_length=1)

@@ -1,4 +1,4 @@
-"""Starting and joining Ray the way this project needs it (DESIGN.md §8).
+"""Starting and joining Ray the way this project needs it (docs/design.md, "Ray").
 
 Local mode stays on loopback and quiet: every Ray address bound to 127.0.0.1, no usage stats, no
 auth token, and a short temp dir (Ray's unix sockets fail on long paths). Ray reads these variables

@@ -31,7 +31,7 @@ from providers.types import AttemptRecord
 
 
 @dataclass
-class Exchange:
+class FinishedBatch:
     """What a runner hands back: finished rows as Arrow tables, and its live counters.
 
     The tables travel as Arrow IPC streams (``payloads``, by table name): one buffer each, which
@@ -86,7 +86,7 @@ class EpisodeRunner:
                                      value=fields.get("value"), detail=fields.get("detail")))
 
     async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5,
-                       min_batch_s: float = 0.05) -> Exchange:
+                       min_batch_s: float = 0.05) -> FinishedBatch:
         """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish."""
         for spec in specs:
             task = asyncio.create_task(self._run_one(spec))
@@ -149,13 +149,13 @@ class EpisodeRunner:
                 deterministic=row.correct, seed=spec.seed, on_attempt=on_attempt)
         return result
 
-    def _drain(self) -> Exchange:
+    def _drain(self) -> FinishedBatch:
         finished, self._finished = self._finished, []
         events, self._events = self._events, []
         rows = {"episodes": [r.episode.to_dict() for r in finished],
                 "calls": [c.to_dict() for r in finished for c in r.calls],
                 "events": [e.to_dict() for e in events]}
-        return Exchange(
+        return FinishedBatch(
             runner=self._name,
             payloads={kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows},
             done_ids=[r.episode.episode_id for r in finished],

@@ -49,7 +49,7 @@ def summary_table(run_dir: Path) -> pa.Table:
     return totals.sort_by([(key, "ascending") for key in KEYS])
 
 
-def print_summary(run_dir: Path, console: Console) -> None:
+def print_sweep_summary(run_dir: Path, console: Console) -> None:
     view = Table(title=mask_keys(f"{run_dir}"))
     for name in ("model", "task", "strategy", "episodes", "accuracy", "not scored"):
         view.add_column(name, justify="right" if name in ("episodes", "accuracy", "not scored") else "left")

@@ -23,15 +23,15 @@ from rich.console import Console
 from orchestrator.capacity import episode_slots
 from orchestrator.config import ConfigError, SweepConfig
 from orchestrator.endpoints import simulator_profiles, uses_simulator
-from orchestrator.plan import EpisodeSpec, build_plan
+from orchestrator.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from orchestrator.plan import EpisodeSpec, build_plan, pending
 from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
 from orchestrator.rundir import RunDir, done_episode_ids
-from orchestrator.summary import print_summary
+from orchestrator.summary import print_sweep_summary
 from orchestrator.writer import PartWriter
 from providers.keys import mask_keys
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 130
 MAX_RUNNER_REPLACEMENTS = 8
 # Method calls a runner actor serves at once (exchange, check, describe, close); its episodes run
 # as tasks on its event loop and are not bounded by this.
@@ -68,14 +68,15 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     console = console or Console()
     plan = build_plan(config, limit=limit)
     run_dir = RunDir.prepare(config, config_path, plan, fresh=fresh, out=out, dry_run=dry_run)
-    todo = _pending(plan, run_dir)
+    # the plan minus what the run directory holds (resume); the ids read are dropped after
+    todo = pending(plan, done_episode_ids(run_dir.path)) if run_dir.path.exists() else list(plan)
     console.print(mask_keys(f"run {run_dir.path}: {len(plan)} episodes planned, {len(plan) - len(todo)} already "
                             f"recorded, {len(todo)} to run"))
     if dry_run:
         return EXIT_OK
     if not todo:
         run_dir.finish("completed", {"episodes": len(plan)})
-        print_summary(run_dir.path, console)
+        print_sweep_summary(run_dir.path, console)
         return EXIT_OK
 
     writer = PartWriter(run_dir.path)
@@ -117,19 +118,11 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
         return EXIT_INTERRUPTED
     status = "completed" if recorded >= len(plan) else "incomplete"
     run_dir.finish(status, {"episodes": recorded})
-    print_summary(run_dir.path, console)
+    print_sweep_summary(run_dir.path, console)
     if recorded < len(plan):
         console.print(f"[red]only {recorded} of {len(plan)} planned episodes were recorded[/red]")
         return EXIT_INTERNAL
     return EXIT_OK
-
-
-def _pending(plan: list[EpisodeSpec], run_dir: RunDir) -> list[EpisodeSpec]:
-    """The plan minus what the run directory holds (resume); the ids read are dropped after."""
-    if not run_dir.path.exists():
-        return list(plan)
-    done = done_episode_ids(run_dir.path)
-    return [spec for spec in plan if spec.episode_id not in done]
 
 
 def _save_simulator_stats(sim, run_dir: RunDir) -> None:

@@ -130,14 +130,3 @@ class RateLimiter:
 
     def __repr__(self) -> str:
         return f"RateLimiter(rpm={self.rpm}, tpm={self.tpm})"
-
-
-def max_in_window(times: list[float], width: float = 1.0) -> int:
-    """Most events in any half-open window [t, t + width): the figure a rate limit is audited by."""
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - width:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best

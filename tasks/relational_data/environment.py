@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.environment import Environment
-from tasks.relational_data.tables import CURRENT_USER_ID, Food, Location, Tables, User, load_tables
+from tasks.relational_data.tables import CURRENT_USER_ID, Food, Location, RelationalTables, User, load_tables
 from tasks.tooling import ToolError, clip, tool
 
 
@@ -29,7 +29,7 @@ def rank_by_similarity(query: str, names: dict[int, str], key: str) -> list[dict
 class RelationalData(Environment):
     """Stateless: the tables never change during an episode."""
 
-    def __init__(self, tables: Tables | None = None) -> None:
+    def __init__(self, tables: RelationalTables | None = None) -> None:
         super().__init__()
         self.tables = tables if tables is not None else load_tables()
 

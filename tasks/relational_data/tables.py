@@ -43,14 +43,14 @@ class Food:
 
 
 @dataclass(frozen=True)
-class Tables:
+class RelationalTables:
     users: dict[int, User]
     locations: dict[int, Location]
     foods: dict[int, Food]
 
 
 @cache
-def load_tables() -> Tables:
+def load_tables() -> RelationalTables:
     """The tables, read once; ``ValueError`` on a dangling reference between them."""
     rows: dict[str, list[dict[str, Any]]] = {"users": [], "locations": [], "foods": []}
     for row in read_jsonl(__package__, "tables.jsonl"):
@@ -58,7 +58,7 @@ def load_tables() -> Tables:
         if table not in rows:
             raise ValueError(f"tables.jsonl: unknown table {table!r}")
         rows[table].append(row)
-    tables = Tables(
+    tables = RelationalTables(
         users={r["id"]: User(**{**r, "favorite_foods": tuple(r["favorite_foods"])}) for r in rows["users"]},
         locations={r["id"]: Location(**r) for r in rows["locations"]},
         foods={r["id"]: Food(**{**r, "allergic_ingredients": tuple(r["allergic_ingredients"])}) for r in rows["foods"]},

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import to_table
-from orchestrator.summary import print_summary, summary_table
+from orchestrator.summary import print_sweep_summary, summary_table
 from orchestrator.writer import write_part as write_table_part
 from tests.orchestrator.sweep_helpers import episode_row
 
@@ -41,7 +41,7 @@ def test_counts_are_summed_across_parts_and_failures_are_not_scored(tmp_path):
          "episodes": 3, "scored": 2, "correct": 1, "not_scored": 1},
     ]
     console = Console(record=True, width=200)
-    print_summary(tmp_path, console)
+    print_sweep_summary(tmp_path, console)
     text = console.export_text()
     assert "66.7%" in text and "50.0%" in text
 
@@ -49,5 +49,5 @@ def test_counts_are_summed_across_parts_and_failures_are_not_scored(tmp_path):
 def test_a_run_without_episodes_prints_an_empty_table(tmp_path):
     assert summary_table(tmp_path).num_rows == 0
     console = Console(record=True, width=200)
-    print_summary(tmp_path, console)
+    print_sweep_summary(tmp_path, console)
     assert f"report: python -m orchestrator report {tmp_path}" in console.export_text()
