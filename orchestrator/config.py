@@ -39,10 +39,9 @@ from pydantic_core import PydanticCustomError
 
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey, key_env_name, looks_like_key, mask_keys, resolve_api_key
+from providers.registry import PROVIDER_NAMES, ApiFormat, ProviderName
 from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
 
-ProviderName = Literal["simulated", "openai", "anthropic", "local"]
-PROVIDER_NAMES: tuple[str, ...] = ("simulated", "openai", "anthropic", "local")
 Strategy = Literal["native", "text"]
 Loc = tuple[str | int, ...]
 
@@ -156,7 +155,7 @@ class ModelConfig(_Strict):
     max_tokens: PositiveInt = 1024
     base_url: str | None = Field(None, pattern=_URL)
     api_key_env: str | None = Field(None, pattern=_ENV_NAME)
-    api_format: Literal["openai", "anthropic"] = "openai"
+    api_format: ApiFormat = "openai"
     latency_ms: LatencyConfig | None = None
     faults: FaultConfig | None = None
     noise: NoiseConfig | None = None

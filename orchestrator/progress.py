@@ -13,9 +13,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from orchestrator.records import CALL_OUTCOMES
 from providers.keys import mask_keys
-
-OUTCOMES = ("ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "malformed")
 
 
 class SweepProgress:
@@ -91,7 +90,7 @@ class SweepProgress:
                  f"{self.rate():.1f} ep/s", f"ETA {_fmt_s(eta)}"]
         for provider, counts in sorted(self.outcomes.items()):
             n = sum(counts.values())
-            bad = ", ".join(f"{o} {counts[o] / n:.1%}" for o in OUTCOMES[1:] if counts[o])
+            bad = ", ".join(f"{o} {counts[o] / n:.1%}" for o in CALL_OUTCOMES if o != "ok" and counts[o])
             parts.append(f"{provider}: {n} attempts{' (' + bad + ')' if bad else ''}"
                          f" breaker {self.breakers.get(provider, 'closed')}")
         return mask_keys(" | ".join(parts))
@@ -103,13 +102,13 @@ class SweepProgress:
                             f"tokens in {self.tokens['input']:,} out {self.tokens['output']:,}")
         table.add_column("endpoint")
         table.add_column("attempts", justify="right")
-        for outcome in OUTCOMES:
+        for outcome in CALL_OUTCOMES:
             table.add_column(outcome, justify="right")
         table.add_column("breaker")
         for provider, counts in sorted(self.outcomes.items()):
             n = sum(counts.values()) or 1
             table.add_row(mask_keys(provider), str(sum(counts.values())),
-                          *[f"{counts[o] / n:.1%}" if counts[o] else "·" for o in OUTCOMES],
+                          *[f"{counts[o] / n:.1%}" if counts[o] else "·" for o in CALL_OUTCOMES],
                           self.breakers.get(provider, "closed"))
         return table
 

@@ -205,11 +205,17 @@ def iter_parts(run_dir: RunDir | str | os.PathLike[str], table: str,
                columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
     """What :func:`read_table` returns, one part file at a time: for aggregates whose memory must
     not grow with the run."""
-    folder = (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / table
     names = list(columns) if columns is not None else SCHEMAS[table].names
-    if folder.is_dir():
-        for part in sorted(p for p in folder.glob("*.arrow") if not p.name.startswith(".")):
-            yield _read_part(part, names)
+    for part in part_files(run_dir, table):
+        yield _read_part(part, names)
+
+
+def part_files(run_dir: RunDir | str | os.PathLike[str], table: str) -> list[Path]:
+    """The whole part files of one table, in the order they were written (temp files skipped)."""
+    folder = (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / table
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.arrow") if not p.name.startswith("."))
 
 
 def _read_part(part: Path, columns: list[str]) -> pa.Table:
