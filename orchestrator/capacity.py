@@ -17,6 +17,14 @@ DEFAULT_SLOTS = 64  # the documented default of ray.max_concurrency_per_runner
 SETTING: Loc = ("ray", "max_concurrency_per_runner")
 
 
+def gate_shares(config: SweepConfig, n_runners: int, index: int) -> dict[str, GateConfig]:
+    """Runner ``index``'s share of each gate the models use (``GateConfig.share``), leaving out the
+    gates it serves none of (a ``max_in_flight`` below the number of runners). The driver computes
+    these once per runner and hands them over."""
+    shares = {key: gate.share(n_runners, index) for key, gate in config.gates().items()}
+    return {key: share for key, share in shares.items() if share is not None}
+
+
 def episode_slots(config: SweepConfig, share: GateConfig) -> int:
     """Episodes one runner runs at once for an endpoint of which it has ``share``.
 

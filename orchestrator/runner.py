@@ -26,6 +26,7 @@ from orchestrator.judge import judge_answer
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventRow, to_table
 from providers.errors import ProviderConfigError
+from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
 from providers.types import AttemptRecord
 
@@ -58,20 +59,21 @@ def _ipc(table: pa.Table) -> bytes:
 
 
 class EpisodeRunner:
-    def __init__(self, config: SweepConfig, *, run: str, runner: str, index: int, n_runners: int,
+    """Runs the episodes it is handed, each gate's in that gate's slots; ``shares`` is this runner's
+    share of each gate it serves (``orchestrator.capacity.gate_shares``, computed by the driver)."""
+
+    def __init__(self, config: SweepConfig, *, run: str, runner: str, shares: dict[str, GateConfig],
                  simulator_url: str | None) -> None:
         self._config = config
         self._run = run
         self._name = runner
-        self._endpoints = Endpoints(config, n_runners=n_runners, runner_index=index,
-                                    simulator_url=simulator_url, on_event=self._on_gate_event)
+        self._shares = shares
+        self._endpoints = Endpoints(config, shares=shares, simulator_url=simulator_url,
+                                    on_event=self._on_gate_event)
         # Slots per gate (orchestrator.capacity): episodes waiting on one endpoint's open breaker
         # must not take the places of another endpoint's episodes.
         self._gate_of = {m.id: m.gate_key for m in config.models}
-        self._slots = {}
-        for gate in set(self._gate_of.values()):
-            share = self._endpoints.share(gate)
-            self._slots[gate] = asyncio.Semaphore(episode_slots(config, share) if share else 1)
+        self._slots = {gate: asyncio.Semaphore(episode_slots(config, share)) for gate, share in shares.items()}
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
@@ -122,7 +124,7 @@ class EpisodeRunner:
             for m in self._config.models:
                 if m.id == self._config.judge:
                     self._endpoints.model_call(m.id, "native")
-                if self._endpoints.share(m.gate_key) is not None:
+                if m.gate_key in self._shares:
                     for strategy in strategies:
                         self._endpoints.model_call(m.id, strategy)
         except (ProviderConfigError, MissingApiKey) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.capacity import DEFAULT_SLOTS, episode_slots, unreachable_caps
+from orchestrator.capacity import DEFAULT_SLOTS, episode_slots, gate_shares, unreachable_caps
 from orchestrator.cli import main
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import simulator_profiles
@@ -74,7 +74,8 @@ async def test_a_runner_keeps_its_whole_share_in_flight_by_default():
     cfg = config(200, seeds=5, latency_ms=400)  # 120 slow episodes
     assert GateConfig().max_in_flight is None
     async with SimulatorServer(simulator_profiles(cfg)) as sim:
-        runner = EpisodeRunner(cfg, run="cap", runner="runner-0", index=0, n_runners=2, simulator_url=sim.base_url)
+        runner = EpisodeRunner(cfg, run="cap", runner="runner-0", shares=gate_shares(cfg, 2, 0),
+                               simulator_url=sim.base_url)
         plan = build_plan(cfg)
         first = await runner.exchange(plan, wait_s=0.1, min_batch_s=0.0)
         await runner.close()
