@@ -18,7 +18,7 @@ import json
 import os
 import types
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -177,7 +177,7 @@ class ModelConfig(_Strict):
                 if getattr(self, key) is not None:
                     raise _custom("simulated_only", f"{key} applies only to simulated models "
                                   f"(this model's provider is {self.provider!r})", at=key)
-            native = "anthropic" if self.provider == "anthropic" else "openai"
+            native: ApiFormat = "anthropic" if self.provider == "anthropic" else "openai"
             if "api_format" in self.model_fields_set and self.api_format != native:
                 raise _custom("api_format", f"api_format applies only to simulated models "
                               f"(provider {self.provider!r} speaks {native!r})", at="api_format")
@@ -487,7 +487,7 @@ def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int
     return f"{_where(source, lines, loc)}: {format_loc(loc) or 'top level'}: {problem}{more}"
 
 
-def _problem(error: dict[str, Any], loc: Loc) -> str:
+def _problem(error: Mapping[str, Any], loc: Loc) -> str:
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])

@@ -60,7 +60,7 @@ class RayRunnerPool:
         done, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout_s)
         return done
 
-    def result(self, ticket: Hashable) -> FinishedBatch:
+    def result(self, ticket: Any) -> FinishedBatch:  # an ObjectRef
         try:
             return ray.get(ticket)
         except RayActorError:

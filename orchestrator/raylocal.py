@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+from typing import Any
 
 LOCAL_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
@@ -43,7 +44,7 @@ class RaySession:
 
         if ray.is_initialized():
             return self
-        kwargs = {"logging_level": logging.WARNING, "log_to_driver": False, "include_dashboard": False}
+        kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False, "include_dashboard": False}
         if self.address:
             ray.init(address=self.address, **kwargs)
         else:

@@ -23,6 +23,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 import pyarrow as pa
 
 from providers.errors import OUTCOMES, Outcome
+from providers.types import BreakerState
 
 SCHEMA_VERSION = "1"
 
@@ -32,7 +33,6 @@ EPISODE_STATUSES: tuple[EpisodeStatus, ...] = get_args(EpisodeStatus)
 ScoredStatus = Literal["completed", "max_steps"]
 SCORED_STATUSES: tuple[ScoredStatus, ...] = get_args(ScoredStatus)
 CALL_OUTCOMES: tuple[Outcome, ...] = OUTCOMES  # defined with the errors that carry them
-BreakerState = Literal["closed", "open", "half_open"]
 EventKind = Literal["breaker", "concurrency"]
 
 
@@ -139,7 +139,7 @@ def _arrow_type(hint: Any) -> pa.DataType:
         return _arrow_type(type(get_args(hint)[0]))
     if origin is list:
         return pa.list_(_arrow_type(get_args(hint)[0]))
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return pa.struct(_fields(hint))
     return _ARROW_TYPES[hint]
 

@@ -24,7 +24,7 @@ from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer
 from orchestrator.plan import EpisodeSpec
-from orchestrator.records import EpisodeRow, EventRow, to_table
+from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
 from providers.errors import ProviderConfigError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
@@ -81,7 +81,7 @@ class EpisodeRunner:
         self._wakeup = asyncio.Event()
         self._node_id = _node_id()
 
-    def _on_gate_event(self, provider: str, kind: str, *, at: float | None = None, **fields: Any) -> None:
+    def _on_gate_event(self, provider: str, kind: EventKind, *, at: float | None = None, **fields: Any) -> None:
         self._events.append(EventRow(run=self._run, provider=provider, runner=self._name, kind=kind,
                                      at=at if at is not None else time.time(),
                                      from_state=fields.get("from_state"), to_state=fields.get("to_state"),

@@ -24,7 +24,7 @@ from orchestrator.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from orchestrator.plan import build_plan, pending
 from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
-from orchestrator.rundir import RunDir, done_episode_ids
+from orchestrator.rundir import RunDir, RunStatus, done_episode_ids
 from orchestrator.summary import print_sweep_summary
 from orchestrator.writer import PartWriter
 from providers.keys import mask_keys
@@ -88,7 +88,7 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
                                 f"resume with: python -m orchestrator sweep {config_path}"
                                 + (f" --out {out}" if out else "")))
         return EXIT_INTERRUPTED
-    status = "completed" if recorded >= len(plan) else "incomplete"
+    status: RunStatus = "completed" if recorded >= len(plan) else "incomplete"
     run_dir.finish(status, {"episodes": recorded})
     print_sweep_summary(run_dir.path, console)
     if recorded < len(plan):

@@ -136,7 +136,7 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
         body = None
-    model = body.get("model") if isinstance(body, dict) and isinstance(body.get("model"), str) else UNKNOWN_MODEL
+    model: str = body["model"] if isinstance(body, dict) and isinstance(body.get("model"), str) else UNKNOWN_MODEL
     sim.stats.arrival(model)
     key = fmt.api_key(request)
     if not key or key == INVALID_KEY:
