@@ -25,17 +25,9 @@ from analysis.stats import LogisticFit
 from analysis.trajectory import ALL_TASKS
 
 DPI = 80
-OUTCOME_COLORS = {
-    "ok": "#4c9a2a",
-    "http_5xx": "#d62728",
-    "http_429": "#ff7f0e",
-    "timeout": "#9467bd",
-    "connection": "#8c564b",
-    "refusal": "#e377c2",
-    "malformed": "#bcbd22",
-    "bad_request": "#7f7f7f",
-    "auth": "#17becf",
-}
+# one colour per outcome, in the order of OUTCOMES (the outcome list itself lives in reliability)
+OUTCOME_COLORS = dict(zip(OUTCOMES, ("#4c9a2a", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+                                     "#7f7f7f", "#17becf"), strict=True))
 MAX_PANELS = 8
 
 
@@ -168,7 +160,7 @@ def trajectory_curves(lengths: pl.DataFrame, fits: pl.DataFrame, path: Path) -> 
     return _save(figure, path)
 
 
-def errors_over_time(errors: pl.DataFrame, path: Path) -> Path | None:
+def error_curves(errors: pl.DataFrame, path: Path) -> Path | None:
     """Failed attempts per minute by outcome, one panel per run × provider."""
     failed = errors.filter(pl.col("outcome") != "ok")
     if failed.is_empty():

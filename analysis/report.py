@@ -149,7 +149,7 @@ def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path)
                 ),
                 *image(
                     "failed attempts over time",
-                    plots.errors_over_time(tables["errors_over_time"], out_dir / "errors_over_time.png"),
+                    plots.error_curves(tables["errors_over_time"], out_dir / "errors_over_time.png"),
                 ),
             ],
             tables=[

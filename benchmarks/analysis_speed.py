@@ -293,7 +293,7 @@ def run_benchmark(run_dir: Path, out_dir: Path) -> list[Timing]:
     _timed("plot: trajectory", timings, lambda: plots.trajectory_curves(lengths, fits, out_dir / "t.png"))
     _timed("plot: pass^k", timings, lambda: plots.pass_k_curves(pass_k, out_dir / "p.png"))
     _timed("plot: reliability", timings, lambda: plots.reliability_bars(outcomes, out_dir / "r.png"))
-    _timed("plot: errors over time", timings, lambda: plots.errors_over_time(errors, out_dir / "e.png"))
+    _timed("plot: errors over time", timings, lambda: plots.error_curves(errors, out_dir / "e.png"))
     _since("PLOTS TOTAL", timings, plot_start)
     _timed("whole report (load → index.html)", timings, lambda: build_report([run_dir], out_dir / "report"))
     return timings

@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from providers.gate.config import GateConfig
-from providers.gate.gate import ProviderGate
-from providers.gate.limiter import max_in_window
-from providers.openai_provider import OpenAIProvider
-from providers.simulator import ModelProfile, SimulatorProcess
-from providers.types import AttemptRecord, CompletionRequest, Message
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from providers.gate.config import GateConfig  # noqa: E402 - after the path setup
+from providers.gate.gate import ProviderGate  # noqa: E402
+from providers.openai_provider import OpenAIProvider  # noqa: E402
+from providers.simulator import ModelProfile, SimulatorProcess  # noqa: E402
+from providers.types import AttemptRecord, CompletionRequest, Message  # noqa: E402
+from tests.rate_window import max_in_window  # noqa: E402
 
 MODEL = "fast"
 KEY = "sk-bench"

@@ -78,13 +78,13 @@ def measure_one(config_path: Path, limit: int, result_path: Path) -> None:
     from orchestrator.sweep import run_sweep
 
     marks: dict[str, int] = {}
-    print_summary = sweep_module.print_summary
+    print_sweep_summary = sweep_module.print_sweep_summary
 
     def summary_after_mark(*args, **kwargs):  # the driver's peak before the summary reads the table
         marks["before_summary"] = memory_kib()["peak_rss_kib"]
-        print_summary(*args, **kwargs)
+        print_sweep_summary(*args, **kwargs)
 
-    sweep_module.print_summary = summary_after_mark
+    sweep_module.print_sweep_summary = summary_after_mark
     config = load_config(config_path)
     with RaySession():
         sampler = Sampler(config.name, config.ray.runners)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from orchestrator.records import SCORED_STATUSES, CallRow, EpisodeRow, ToolCallRow
+from orchestrator.plan import EpisodeSpec
+from orchestrator.records import SCORED_STATUSES, CallRow, EpisodeRow, EpisodeStatus, ToolCallRow
 from providers.errors import MalformedToolCall, ProviderError, Refusal
 from providers.types import (
     AttemptRecord,
@@ -30,8 +31,85 @@ from providers.types import (
     ToolCall,
     ToolSpec,
 )
+from tasks.scoring import Score
 
-PAUSE_TURN = "pause_turn"
+PAUSE_TURN = "pause_turn"  # a Completion's finish_reason: send the conversation again as it is
+
+# ---------------------------------------------------------------- the seam, as Protocols
+# What an episode needs of a task and of a model call, and no more: ``tasks.Task`` and its
+# environments fit the first four, the provider gate's ``complete`` (bound to a provider) the last.
+
+
+class OfferedTool(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
+
+
+class ToolOutput(Protocol):
+    @property
+    def content(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+class EpisodeEnvironment(Protocol):
+    """A fresh world for one episode: the tools it offers, the calls it saw, and calling a tool."""
+
+    @property
+    def tools(self) -> Sequence[OfferedTool]: ...
+    @property
+    def calls(self) -> Sequence[object]: ...
+    def call(self, name: str, arguments: Any) -> ToolOutput: ...
+
+
+class ExpectedStep(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def arguments(self) -> Mapping[str, Any]: ...
+
+
+class EpisodeExample(Protocol):
+    """One question with what a correct episode looks like."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def question(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def expected_steps(self) -> Sequence[ExpectedStep]: ...
+    @property
+    def difficulty(self) -> int: ...
+
+
+ExampleT = TypeVar("ExampleT", bound=EpisodeExample)
+ExampleIn = TypeVar("ExampleIn", bound=EpisodeExample, contravariant=True)
+EnvironmentT = TypeVar("EnvironmentT", bound=EpisodeEnvironment)
+
+
+class EpisodeTask(Protocol[ExampleIn, EnvironmentT]):
+    """A task as an episode uses it: instructions, fresh environments, and the scorer of its own
+    examples in its own environments."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def instructions(self) -> str: ...
+    def environment(self) -> EnvironmentT: ...
+    def score(self, example: ExampleIn, answer: str | None, environment: EnvironmentT) -> Score: ...
+
+
+class Complete(Protocol):
+    """One logical model call through the endpoint's gate, every HTTP attempt reported."""
+
+    def __call__(self, request: CompletionRequest, *, model_id: str,
+                 on_attempt: Callable[[AttemptRecord], None]) -> Awaitable[Completion]: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +120,7 @@ class ModelCall:
     provider_name: str
     model: str  # the provider's model string, as recorded
     request_model: str  # what the request names (the simulator is asked by model id)
-    complete: Callable[..., Any]  # async (request, *, model_id, on_attempt) -> Completion (the gate)
+    complete: Complete  # the gate's complete, bound to this model's provider
     temperature: float | None = None
     max_tokens: int = 1024
     timeout_s: float = 60.0
@@ -62,7 +140,7 @@ class EpisodeResult:
     calls: list[CallRow] = field(default_factory=list)
 
 
-def example_script(example: Any) -> dict[str, Any]:
+def example_script(example: EpisodeExample) -> dict[str, Any]:
     """The simulator's script for an example: its expected calls and its reference answer."""
     return {
         "steps": [{"name": s.name, "arguments": dict(s.arguments)} for s in example.expected_steps],
@@ -83,12 +161,13 @@ def call_row(run: str, episode_id: str, step: int, record: AttemptRecord) -> Cal
     )
 
 
-def tool_specs(environment: Any) -> tuple[ToolSpec, ...]:
-    return tuple(ToolSpec(t.name, t.description, t.parameters) for t in environment.tools)
+def tool_specs(environment: EpisodeEnvironment) -> tuple[ToolSpec, ...]:
+    return tuple(ToolSpec(t.name, t.description, dict(t.parameters)) for t in environment.tools)
 
 
-async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, example: Any, model: ModelCall,
-                      max_steps: int, node_id: str | None = None) -> EpisodeResult:
+async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: EpisodeTask[ExampleT, EnvironmentT],
+                      example: ExampleT, model: ModelCall, max_steps: int,
+                      node_id: str | None = None) -> EpisodeResult:
     """Run one episode to its end and return its row and the rows of every HTTP attempt."""
     started_at = time.time()
     t0 = time.perf_counter()
@@ -104,7 +183,9 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     # the simulator seeds its policies from the request; the Anthropic format has no seed field
     extra_body = {"script": example_script(example), "seed": spec.seed} if model.send_script else None
     tool_rows: list[ToolCallRow] = []
-    status, answer, error = "max_steps", None, None
+    status: EpisodeStatus = "max_steps"
+    answer: str | None = None
+    error: Exception | None = None
     truncated, request_params = False, None  # request_params: JSON of the first request's parameters
 
     try:
@@ -169,7 +250,7 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     return EpisodeResult(row, calls)
 
 
-def _execute(environment: Any, call: ToolCall) -> tuple[str, str | None]:
+def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None]:
     """Run one tool call; a malformed call becomes a tool error the model can read.
 
     The environment still sees a malformed call (with its unparsed text, which it rejects), so it

@@ -12,8 +12,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+from orchestrator.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from orchestrator.config import SweepConfig
+
 
 def _positive_int(text: str) -> int:
     try:
@@ -75,27 +80,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as exc:
+        # Masked on the way out too: an exception of any origin may quote a setting.
+        from providers.keys import mask_keys
+
         if _is_user_error(exc):
-            print(f"error: {exc}", file=sys.stderr)
+            print(mask_keys(f"error: {exc}"), file=sys.stderr)
             return EXIT_USAGE
-        traceback.print_exc()
+        print(mask_keys("".join(traceback.format_exception(exc))), end="", file=sys.stderr)
         summary = str(exc).strip().splitlines()
-        print(f"error: internal error: {type(exc).__name__}: {summary[0] if summary else ''}", file=sys.stderr)
+        print(mask_keys(f"error: internal error: {type(exc).__name__}: {summary[0] if summary else ''}"),
+              file=sys.stderr)
         return EXIT_INTERNAL
 
 
 def _is_user_error(exc: Exception) -> bool:
     # Imported here, not at the top, so that `tasks` and `report` do not pay for pydantic.
     from orchestrator.config import ConfigError
+    from orchestrator.rundir import RunDirError
     from providers.keys import MissingApiKey
 
-    return isinstance(exc, ConfigError | MissingApiKey)
+    return isinstance(exc, ConfigError | RunDirError | MissingApiKey)
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from orchestrator.config import load_config
 
     config = load_config(args.config)
+    _warn(config)
     from orchestrator.sweep import run_sweep
 
     return run_sweep(config, config_path=Path(args.config), out=Path(args.out) if args.out else None,
@@ -108,6 +119,7 @@ def _validate(args: argparse.Namespace) -> int:
     from orchestrator.plan import build_plan, selected_examples
 
     config = load_config(args.config)
+    _warn(config)
     examples = sum(len(ids) for ids in selected_examples(config).values())
     episodes = len(build_plan(config))
     print(f"{args.config}: OK — {len(config.models)} model{_s(config.models)} × {examples} examples "
@@ -115,6 +127,15 @@ def _validate(args: argparse.Namespace) -> int:
           f"{len(config.strategies)} strateg{'ies' if len(config.strategies) != 1 else 'y'} "
           f"= {episodes} episodes")
     return EXIT_OK
+
+
+def _warn(config: SweepConfig) -> None:
+    """Settings that are applied but keep the sweep from what the config seems to ask for."""
+    from orchestrator.capacity import unreachable_caps
+    from orchestrator.config import located
+
+    for loc, problem in unreachable_caps(config):
+        print(f"warning: {located(config, loc, problem)}", file=sys.stderr)
 
 
 def _s(items: Sequence[object]) -> str:

@@ -23,7 +23,7 @@ import json
 import os
 import types
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -43,13 +43,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from providers.gate.config import GateConfig
-from providers.keys import MissingApiKey, key_env_name, resolve_api_key
+from providers.keys import MissingApiKey, key_env_name, looks_like_key, mask_keys, resolve_api_key
+from providers.registry import PROVIDER_NAMES, ApiFormat, ProviderName
 from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
 from providers.types import Reasoning
 
-ProviderName = Literal["simulated", "openai", "anthropic", "google", "local"]
-PROVIDER_NAMES: tuple[str, ...] = ("simulated", "openai", "anthropic", "google", "local")
-ApiFormat = Literal["openai", "openai_responses", "anthropic", "google"]
 Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 Scoring = Literal["toolsweep", "paper"]  # tasks.variants.SCORING_PROFILES
 DEFAULT_DATASET = "toolsweep"  # tasks.variants.DEFAULT_DATASET
@@ -95,7 +93,18 @@ _SIMULATED_ONLY = ("latency_ms", "faults", "noise")
 
 
 class ConfigError(ValueError):
-    """A user mistake in the sweep config or the run directory; the message is one line."""
+    """A user mistake in the sweep config or the run directory; the message is one line, and any
+    key-shaped text in it is masked (a key pasted into the config must not reach a terminal or a
+    CI log)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_keys(message))
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value as an error message quotes it: repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _custom(kind: str, message: str, at: str | None = None) -> PydanticCustomError:
@@ -319,6 +328,7 @@ class RayConfig(_Strict):
 
     address: str | None = None
     runners: PositiveInt = 2
+    # episodes at once per runner and endpoint; unset, sized from the endpoints (orchestrator.capacity)
     max_concurrency_per_runner: PositiveInt = 64
 
 
@@ -327,7 +337,7 @@ class SimulatorSettings(_Strict):
 
 
 class SweepConfig(_Strict):
-    """The whole sweep.yaml (DESIGN.md §4)."""
+    """The whole sweep.yaml (README.md, "Sweeps", shows every key)."""
 
     name: str = Field(pattern=_SAFE_NAME, max_length=100)
     tasks: list[TaskSelection] = Field(min_length=1)
@@ -430,23 +440,46 @@ def load_config(path: str | os.PathLike[str], *, check_keys: bool = True) -> Swe
     return config
 
 
+# Bounds on what a config file may make the loader do. A sweep config is a few kilobytes; these
+# leave room for long explicit seed and example lists while keeping a hostile file (an alias
+# bomb, a megabyte-long list) to well under a second of work before it is refused.
+MAX_CONFIG_BYTES = 256 * 1024
+MAX_CONFIG_NODES = 100_000  # with every alias expanded: what validation would walk
+MAX_INT_DIGITS = 100
+_CORE = "tag:yaml.org,2002:"
+# Plain data only: the JSON-like core types, merge keys, and timestamps (YAML reads an unquoted
+# date as one; the schema then names the field). Anything else (!!binary, !!set, !!python/…,
+# local !tags) has no meaning in a sweep config.
+_ALLOWED_TAGS = frozenset(_CORE + kind for kind in
+                          ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp"))
+# libyaml when PyYAML was built with it: the pure-Python parser takes seconds over a few hundred
+# kilobytes. libyaml also bounds nesting (1,000 levels) without recursing.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, source: str) -> tuple[Any, dict[Loc, int]]:
     if path.is_dir():
         raise ConfigError(f"{source}: is a directory, not a sweep config file")
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)  # bounded: /dev/zero or a huge file is not read whole
     except FileNotFoundError:
         raise ConfigError(f"{source}: no such file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: larger than {MAX_CONFIG_BYTES // 1024} KiB; a sweep config is a few kilobytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not UTF-8 text") from None
     loader = None
     try:
-        loader = yaml.SafeLoader(text)  # checks the characters: inside the try
+        loader = _Loader(text)  # checks the characters: inside the try
         node = loader.get_single_node()
         if node is None:
             raise ConfigError(f"{source}: the file is empty")
+        _check_shape(node, source)
         lines: dict[Loc, int] = {}
         _record_lines(node, (), lines, source)
         return loader.construct_document(node), lines
@@ -469,13 +502,67 @@ def _read_yaml(path: Path, source: str) -> tuple[Any, dict[Loc, int]]:
             loader.dispose()
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_shape(root: yaml.Node, source: str) -> None:
+    """Refuse, before anything walks the document as a tree, what would make that walk hostile:
+    an alias that contains itself (the tree is infinite), more than ``MAX_CONFIG_NODES`` nodes
+    once aliases are expanded (an alias bomb: nine levels of nine aliases is 9**9 nodes from
+    ninety lines), tags outside plain data, and integers too long to convert.
+
+    The expanded size is counted once per node of the graph (depth-first, iteratively, with the
+    size of each shared node remembered), so this takes time linear in the file, not in the tree.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()  # the nodes whose subtree is being counted: meeting one again is a cycle
+    # (node, None) on the way down; (node, its children) once they are on the stack above it
+    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
+    while stack:
+        node, children = stack.pop()
+        key = id(node)
+        if children is not None:
+            on_path.discard(key)
+            size = sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if size > MAX_CONFIG_NODES:
+                raise _too_many(source, node)
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise ConfigError(f"{source}:{node.start_mark.line + 1}: an alias refers to a node that contains it "
+                              "(the value would be infinite)")
+        if node.tag not in _ALLOWED_TAGS:
+            raise ConfigError(f"{source}:{node.start_mark.line + 1}: YAML tag {node.tag.replace(_CORE, '!!')} "
+                              "is not allowed in a sweep config (plain values, lists and mappings only)")
+        if node.tag == _CORE + "int" and len(node.value) > MAX_INT_DIGITS:
+            raise ConfigError(f"{source}:{node.start_mark.line + 1}: an integer of {len(node.value):,} "
+                              "characters is too long")
+        children = _children(node)
+        if len(children) > MAX_CONFIG_NODES:  # a flat list that long is refused before it is walked
+            raise _too_many(source, node)
+        on_path.add(key)
+        stack.append((node, children))
+        stack.extend((child, None) for child in children if id(child) not in sizes)
+
+
+def _too_many(source: str, node: yaml.Node) -> ConfigError:
+    return ConfigError(f"{source}:{node.start_mark.line + 1}: more than {MAX_CONFIG_NODES:,} values once its "
+                       "aliases are expanded; a sweep config is far smaller")
+
+
 def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], source: str) -> None:
     """Map each key path to its line (1-based); YAML would silently keep the last of two equal keys,
-    so a repeated key is an error here."""
+    so a repeated key is an error here. Walks the expanded tree: call it after ``_check_shape``."""
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _CORE + "merge":
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: "
@@ -543,7 +630,7 @@ def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int
     return f"{_where(source, lines, loc)}: {format_loc(loc) or 'top level'}: {problem}{more}"
 
 
-def _problem(error: dict[str, Any], loc: Loc) -> str:
+def _problem(error: Mapping[str, Any], loc: Loc) -> str:
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
@@ -553,10 +640,10 @@ def _problem(error: dict[str, Any], loc: Loc) -> str:
     if kind == "too_short":
         return "must not be empty"
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] in _PATTERN_HINTS:
-        return f"{_PATTERN_HINTS[error['ctx']['pattern']]}, got {error['input']!r}"
+        return f"{_PATTERN_HINTS[error['ctx']['pattern']]}, got {_shown(error['input'])}"
     message = message.removeprefix("Value error, ")
     if kind == "literal_error" or kind.endswith("_type"):
-        message += f", got {error['input']!r}"
+        message += f", got {_shown(error['input'])}"
     return message
 
 
@@ -595,11 +682,30 @@ def _unwrap(annotation: Any) -> Any:
 # ---------------------------------------------------------------- cross-checks
 
 
+def _strings(data: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """Every text in ``data`` (mapping keys included) with its location."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield (*loc, key), str(key)
+            yield from _strings(value, (*loc, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _strings(item, (*loc, index))
+
+
 def validate_semantics(config: SweepConfig, *, check_keys: bool = True) -> None:
     """What the schema cannot see: names that must exist (tasks, example ids, the judge, gate
     keys, local model files), repeats, and API keys in the environment (``check_keys``)."""
     for loc, problem in _semantic_issues(config, check_keys=check_keys):
-        raise ConfigError(f"{_where(config._source, config._lines, loc)}: {format_loc(loc)}: {problem}")
+        raise ConfigError(located(config, loc, problem))
+
+
+def located(config: SweepConfig, loc: Loc, problem: str) -> str:
+    """``<file>:<line>: <field>: <problem>`` for a problem found in a loaded config, key-shaped
+    text masked: the one shape of every config message, warnings included."""
+    return mask_keys(f"{_where(config._source, config._lines, loc)}: {format_loc(loc)}: {problem}")
 
 
 _API_NAMES = {"openai": "OpenAI Chat Completions", "openai_responses": "the OpenAI Responses API",
@@ -639,6 +745,13 @@ def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, en
 
 def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple[Loc, str]]:
     import tasks  # the task registry; imported here so the schema loads without the datasets
+
+    # First: a key pasted into the config would otherwise travel on into run directory names,
+    # Arrow columns and requests.
+    for loc, text in _strings(config.model_dump(mode="json", exclude_defaults=True), ()):
+        if looks_like_key(text):
+            yield loc, (f"looks like an API key ({mask_keys(text)}); keys are read from the environment "
+                        "only: put it in a variable and name that in api_key_env")
 
     seen_tasks: set[str] = set()
     for i, selection in enumerate(config.tasks):

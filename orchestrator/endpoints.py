@@ -2,8 +2,9 @@
 
 A runner builds its own ``Endpoints`` once and reuses every client for every call (the SDK
 clients cost CPU to create and keep connection pools). Gates get the runner's share of each
-endpoint's budget (``GateConfig.share``), so the runners together never exceed it; a runner with no
-share of an endpoint (its ``max_in_flight`` is below the number of runners) never calls it.
+endpoint's budget, handed over by the driver (``orchestrator.capacity.gate_shares``), so the runners
+together never exceed it; a runner with no share of an endpoint (its ``max_in_flight`` is below the
+number of runners) never calls it.
 """
 
 from __future__ import annotations
@@ -49,11 +50,10 @@ def uses_simulator(config: SweepConfig) -> bool:
 class Endpoints:
     """Providers and gates of one runner, and the ``ModelCall`` each (model, strategy) uses."""
 
-    def __init__(self, config: SweepConfig, *, n_runners: int, runner_index: int, simulator_url: str | None,
+    def __init__(self, config: SweepConfig, *, shares: dict[str, GateConfig], simulator_url: str | None,
                  on_event: Callable[..., None] | None = None) -> None:
         self._config = config
-        self._n_runners = n_runners
-        self._runner_index = runner_index
+        self._shares = shares
         self._simulator_url = simulator_url
         self._on_event = on_event
         self._providers: dict[tuple, Provider] = {}
@@ -61,16 +61,12 @@ class Endpoints:
         self._calls: dict[tuple[str, str], ModelCall] = {}
         self._models = {m.id: m for m in config.models}
 
-    def share(self, key: str) -> GateConfig | None:
-        """This runner's share of gate ``key``'s budget; None when it has none."""
-        return self._config.gate_config(key).share(self._n_runners, self._runner_index)
-
     def gate(self, key: str) -> ProviderGate:
         if key not in self._gates:
-            share = self.share(key)
+            share = self._shares.get(key)
             if share is None:
-                raise RuntimeError(f"runner {self._runner_index} has no share of gate {key!r}; the driver "
-                                   "must not send it that gate's episodes")
+                raise RuntimeError(f"this runner has no share of gate {key!r}; the driver must not send it "
+                                   "that gate's episodes")
             on_event = functools.partial(self._on_event, key) if self._on_event else None
             self._gates[key] = ProviderGate(key, share, on_event=on_event)
         return self._gates[key]

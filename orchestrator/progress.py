@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-OUTCOMES = ("ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "malformed")
+from orchestrator.records import CALL_OUTCOMES
+from providers.keys import mask_keys
 
 
 class SweepProgress:
@@ -89,10 +90,10 @@ class SweepProgress:
                  f"{self.rate():.1f} ep/s", f"ETA {_fmt_s(eta)}"]
         for provider, counts in sorted(self.outcomes.items()):
             n = sum(counts.values())
-            bad = ", ".join(f"{o} {counts[o] / n:.1%}" for o in OUTCOMES[1:] if counts[o])
+            bad = ", ".join(f"{o} {counts[o] / n:.1%}" for o in CALL_OUTCOMES if o != "ok" and counts[o])
             parts.append(f"{provider}: {n} attempts{' (' + bad + ')' if bad else ''}"
                          f" breaker {self.breakers.get(provider, 'closed')}")
-        return " | ".join(parts)
+        return mask_keys(" | ".join(parts))
 
     def _render(self) -> Table:
         total_done = self.already_done + self.done
@@ -101,13 +102,13 @@ class SweepProgress:
                             f"tokens in {self.tokens['input']:,} out {self.tokens['output']:,}")
         table.add_column("endpoint")
         table.add_column("attempts", justify="right")
-        for outcome in OUTCOMES:
+        for outcome in CALL_OUTCOMES:
             table.add_column(outcome, justify="right")
         table.add_column("breaker")
         for provider, counts in sorted(self.outcomes.items()):
             n = sum(counts.values()) or 1
-            table.add_row(provider, str(sum(counts.values())),
-                          *[f"{counts[o] / n:.1%}" if counts[o] else "·" for o in OUTCOMES],
+            table.add_row(mask_keys(provider), str(sum(counts.values())),
+                          *[f"{counts[o] / n:.1%}" if counts[o] else "·" for o in CALL_OUTCOMES],
                           self.breakers.get(provider, "closed"))
         return table
 

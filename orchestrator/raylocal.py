@@ -1,4 +1,4 @@
-"""Starting and joining Ray the way this project needs it (DESIGN.md §8).
+"""Starting and joining Ray the way this project needs it (docs/design.md, "Ray").
 
 Local mode stays on loopback and quiet: every Ray address bound to 127.0.0.1, no usage stats, no
 auth token, and a short temp dir (Ray's unix sockets fail on long paths). Ray reads these variables
@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+from typing import Any
 
 LOCAL_ENV = {
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
@@ -43,7 +44,7 @@ class RaySession:
 
         if ray.is_initialized():
             return self
-        kwargs = {"logging_level": logging.WARNING, "log_to_driver": False, "include_dashboard": False}
+        kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False, "include_dashboard": False}
         if self.address:
             ray.init(address=self.address, **kwargs)
         else:

@@ -1,4 +1,4 @@
-"""Rows of the run directory's Arrow tables, and the Arrow schemas built beside them.
+"""Rows of the run directory's Arrow tables, and the Arrow schemas built from them.
 
 Three tables, each a directory of Arrow IPC part files (``runs/<name>/<table>/*.arrow``):
 
@@ -6,74 +6,95 @@ Three tables, each a directory of Arrow IPC part files (``runs/<name>/<table>/*.
 - ``calls``: one row per HTTP attempt, retries included.
 - ``events``: gate state changes (breaker transitions, adaptive-concurrency limit changes).
 
-``analysis/`` depends only on these column names and types, never on this module.
+Each row dataclass is the one definition of its table: the Arrow schema is derived from its fields
+(``schema_of``: the Python type of each field gives the Arrow type, through ``_ARROW_TYPES``), and
+each field's ``doc`` is stored in the schema as the column's ``doc`` metadata, so the files describe
+themselves. Adding a column is one line here. ``analysis/`` depends only on the column names,
+types and values in the files, never on this module (a test compares its lists with these).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+import dataclasses
+import types
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pyarrow as pa
+
+from providers.errors import OUTCOMES, Outcome
+from providers.types import BreakerState
 
 SCHEMA_VERSION = "1"
 
 EpisodeStatus = Literal["completed", "max_steps", "provider_failed", "refused", "agent_error"]
-EPISODE_STATUSES: tuple[str, ...] = ("completed", "max_steps", "provider_failed", "refused", "agent_error")
+EPISODE_STATUSES: tuple[EpisodeStatus, ...] = get_args(EpisodeStatus)
 # the statuses whose answer and trajectory are scored (the others never reached an answer)
-SCORED_STATUSES: tuple[str, ...] = ("completed", "max_steps")
-CALL_OUTCOMES: tuple[str, ...] = (
-    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed",
-)
+ScoredStatus = Literal["completed", "max_steps"]
+SCORED_STATUSES: tuple[ScoredStatus, ...] = get_args(ScoredStatus)
+CALL_OUTCOMES: tuple[Outcome, ...] = OUTCOMES  # defined with the errors that carry them
+EventKind = Literal["breaker", "concurrency"]
+
+
+def column(doc: str, **options: Any) -> Any:
+    """A row field with its documentation (``options`` as for ``dataclasses.field``: ``default``)."""
+    return dataclasses.field(metadata={"doc": doc}, **options)
 
 
 @dataclass
 class ToolCallRow:
-    name: str
-    arguments: str  # JSON text as the model sent it
-    result: str | None
-    error: str | None
+    name: str = column("the tool's name")
+    arguments: str = column("the arguments as JSON text, as the model sent them")
+    result: str | None = column("what the tool returned, as text")
+    error: str | None = column("why the call failed (unknown tool, bad arguments, the tool raised)")
 
 
 @dataclass
 class EpisodeRow:
-    run: str
-    episode_id: str  # stable hash of (model_id, task, example_id, seed, strategy)
-    model_id: str  # the sweep's name for the model
-    provider: str  # provider name (simulated, openai, anthropic, local, …)
-    model: str  # the provider's model string
-    task: str
-    example_id: str
-    seed: int
-    strategy: str  # native | text
-    status: EpisodeStatus
-    answer: str | None  # the model's final text answer
-    correct: bool | None  # deterministic answer match; None when the episode did not complete
-    judge_correct: bool | None  # LLM judge verdict when a judge is configured
-    state_correct: bool | None  # None where the task has no state
-    steps_match: bool | None
-    step_ratio: float | None  # tool calls made / tool calls expected
-    n_steps: int  # tool calls made
-    expected_steps: int  # tool calls expected (length of the example's expected sequence)
-    tool_calls: list[ToolCallRow]
-    n_attempts: int  # HTTP attempts over the whole episode
-    n_retries: int  # attempts beyond the first of each model call
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None
-    started_at: float  # unix seconds
-    duration_s: float
-    error_class: str | None  # exception class for provider_failed / refused / agent_error
-    error_message: str | None
-    node_id: str | None = None  # Ray node that ran the episode
-    difficulty: int | None = None  # the example's difficulty (expected tool calls unless the task says otherwise)
-    reasoning_tokens: int = 0  # thinking tokens over the episode's attempts, as reported (part of output_tokens)
-    cached_input_tokens: int = 0  # input tokens served from the provider's prompt cache (part of input_tokens)
-    request_params: str | None = None  # JSON: sampling and reasoning parameters of the first request, as sent
-    truncated: bool = False  # the answer was cut by a token limit: recorded, never scored correct
-    reasoning: str | None = None  # the model variant's reasoning effort or budget; None without reasoning
-    dataset: str | None = None  # the task's dataset: toolsweep | paper | paper-tiny (None in older runs)
-    scoring: str | None = None  # the scoring profile: toolsweep | paper (None in older runs)
+    run: str = column("the run directory's name")
+    episode_id: str = column("stable hash of (model_id, task, example_id, seed, strategy)")
+    model_id: str = column("the sweep's name for the model")
+    provider: str = column("provider name (simulated, openai, anthropic, local, …)")
+    model: str = column("the provider's model string")
+    task: str = column("task name")
+    example_id: str = column("the example's id within its task")
+    seed: int = column("the sweep seed of this episode")
+    strategy: str = column("native (tool calling) | text (tools described in the prompt)")
+    status: EpisodeStatus = column("how the episode ended: " + " | ".join(EPISODE_STATUSES))
+    answer: str | None = column("the model's final text answer")
+    correct: bool | None = column("deterministic answer match; None when the episode did not complete")
+    judge_correct: bool | None = column("LLM judge verdict when a judge is configured")
+    state_correct: bool | None = column("final environment state matches; None where the task has no state")
+    steps_match: bool | None = column("tool-call sequence equals the expected one")
+    step_ratio: float | None = column("tool calls made / tool calls expected")
+    n_steps: int = column("tool calls made")
+    expected_steps: int = column("tool calls expected (length of the example's expected sequence)")
+    tool_calls: list[ToolCallRow] = column("every tool call, in order")
+    n_attempts: int = column("HTTP attempts over the whole episode")
+    n_retries: int = column("attempts beyond the first of each model call")
+    input_tokens: int = column("input tokens over every attempt")
+    output_tokens: int = column("output tokens over every attempt")
+    cost_usd: float | None = column("from the model's price_per_mtok; None without a price")
+    started_at: float = column("unix seconds")
+    duration_s: float = column("wall time of the episode")
+    error_class: str | None = column("exception class for provider_failed / refused / agent_error")
+    error_message: str | None = column("its message, cut to 500 characters")
+    node_id: str | None = column("Ray node that ran the episode", default=None)
+    difficulty: int | None = column("the example's difficulty (expected tool calls unless the task says "
+                                    "otherwise)", default=None)
+    reasoning_tokens: int = column("thinking tokens over the episode's attempts, as reported (part of "
+                                   "output_tokens)", default=0)
+    cached_input_tokens: int = column("input tokens served from the provider's prompt cache (part of "
+                                      "input_tokens)", default=0)
+    request_params: str | None = column("JSON: sampling and reasoning parameters of the first request, as sent",
+                                        default=None)
+    truncated: bool = column("the answer was cut by a token limit: recorded, never scored correct",
+                             default=False)
+    reasoning: str | None = column("the model variant's reasoning effort or budget; None without reasoning",
+                                   default=None)
+    dataset: str | None = column("the task's dataset: toolsweep | paper | paper-tiny (None in older runs)",
+                                 default=None)
+    scoring: str | None = column("the scoring profile: toolsweep | paper (None in older runs)", default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,23 +102,23 @@ class EpisodeRow:
 
 @dataclass
 class CallRow:
-    run: str
-    episode_id: str
-    provider: str
-    model_id: str
-    step: int  # model call index within the episode, 0-based
-    attempt: int  # 1-based attempt of that call
-    outcome: str  # one of CALL_OUTCOMES
-    http_status: int | None
-    retry_after_s: float | None
-    latency_s: float
-    breaker_state: str  # closed | open | half_open when the attempt started
-    input_tokens: int
-    output_tokens: int
-    started_at: float
-    error_message: str | None = None
-    reasoning_tokens: int = 0  # part of output_tokens
-    cached_input_tokens: int = 0  # part of input_tokens
+    run: str = column("the run directory's name")
+    episode_id: str = column("the episode this attempt belongs to")
+    provider: str = column("the gate key of the endpoint called")
+    model_id: str = column("the sweep's name for the model")
+    step: int = column("model call index within the episode, 0-based")
+    attempt: int = column("1-based attempt of that call")
+    outcome: Outcome = column("what the attempt came to: " + " | ".join(CALL_OUTCOMES))
+    http_status: int | None = column("the HTTP status, when a reply came")
+    retry_after_s: float | None = column("the server's Retry-After, in seconds")
+    latency_s: float = column("from sending the request to the reply or the failure")
+    breaker_state: BreakerState = column("the endpoint's breaker when the attempt started")
+    input_tokens: int = column("input tokens the provider reported")
+    output_tokens: int = column("output tokens the provider reported")
+    started_at: float = column("unix seconds")
+    error_message: str | None = column("why the attempt failed", default=None)
+    reasoning_tokens: int = column("part of output_tokens: thinking, as the provider reported it", default=0)
+    cached_input_tokens: int = column("part of input_tokens: served from the provider's prompt cache", default=0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,57 +126,53 @@ class CallRow:
 
 @dataclass
 class EventRow:
-    run: str
-    provider: str
-    runner: str  # which runner's gate saw it
-    kind: str  # "breaker" | "concurrency"
-    at: float  # unix seconds
-    from_state: str | None = None  # breaker: previous state
-    to_state: str | None = None  # breaker: new state
-    value: float | None = None  # concurrency: the new limit
-    detail: str | None = field(default=None)
+    run: str = column("the run directory's name")
+    provider: str = column("the gate key of the endpoint")
+    runner: str = column("which runner's gate saw it")
+    kind: EventKind = column("breaker (a transition) | concurrency (a new adaptive limit)")
+    at: float = column("unix seconds")
+    from_state: str | None = column("breaker: previous state", default=None)
+    to_state: str | None = column("breaker: new state", default=None)
+    value: float | None = column("concurrency: the new limit", default=None)
+    detail: str | None = column("what caused it", default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-_TOOL_CALL = pa.struct([
-    ("name", pa.string()), ("arguments", pa.string()), ("result", pa.string()), ("error", pa.string()),
-])
-
+_ARROW_TYPES: dict[type, pa.DataType] = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 _META = {b"toolsweep.schema_version": SCHEMA_VERSION.encode()}
 
-EPISODES_SCHEMA = pa.schema([
-    ("run", pa.string()), ("episode_id", pa.string()), ("model_id", pa.string()),
-    ("provider", pa.string()), ("model", pa.string()), ("task", pa.string()),
-    ("example_id", pa.string()), ("seed", pa.int64()), ("strategy", pa.string()),
-    ("status", pa.string()), ("answer", pa.string()), ("correct", pa.bool_()),
-    ("judge_correct", pa.bool_()), ("state_correct", pa.bool_()), ("steps_match", pa.bool_()),
-    ("step_ratio", pa.float64()), ("n_steps", pa.int64()), ("expected_steps", pa.int64()),
-    ("tool_calls", pa.list_(_TOOL_CALL)), ("n_attempts", pa.int64()), ("n_retries", pa.int64()),
-    ("input_tokens", pa.int64()), ("output_tokens", pa.int64()), ("cost_usd", pa.float64()),
-    ("started_at", pa.float64()), ("duration_s", pa.float64()), ("error_class", pa.string()),
-    ("error_message", pa.string()), ("node_id", pa.string()), ("difficulty", pa.int64()),
-    ("reasoning_tokens", pa.int64()), ("cached_input_tokens", pa.int64()), ("request_params", pa.string()),
-    ("truncated", pa.bool_()), ("reasoning", pa.string()),
-    ("dataset", pa.string()), ("scoring", pa.string()),
-], metadata=_META)
 
-CALLS_SCHEMA = pa.schema([
-    ("run", pa.string()), ("episode_id", pa.string()), ("provider", pa.string()),
-    ("model_id", pa.string()), ("step", pa.int64()), ("attempt", pa.int64()),
-    ("outcome", pa.string()), ("http_status", pa.int64()), ("retry_after_s", pa.float64()),
-    ("latency_s", pa.float64()), ("breaker_state", pa.string()), ("input_tokens", pa.int64()),
-    ("output_tokens", pa.int64()), ("started_at", pa.float64()), ("error_message", pa.string()),
-    ("reasoning_tokens", pa.int64()), ("cached_input_tokens", pa.int64()),
-], metadata=_META)
+def _arrow_type(hint: Any) -> pa.DataType:
+    """The Arrow type of a row field's Python type (every column is nullable)."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):  # X | None
+        (inner,) = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _arrow_type(inner)
+    if origin is Literal:  # a vocabulary: the type of its values
+        return _arrow_type(type(get_args(hint)[0]))
+    if origin is list:
+        return pa.list_(_arrow_type(get_args(hint)[0]))
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return pa.struct(_fields(hint))
+    return _ARROW_TYPES[hint]
 
-EVENTS_SCHEMA = pa.schema([
-    ("run", pa.string()), ("provider", pa.string()), ("runner", pa.string()), ("kind", pa.string()),
-    ("at", pa.float64()), ("from_state", pa.string()), ("to_state", pa.string()),
-    ("value", pa.float64()), ("detail", pa.string()),
-], metadata=_META)
 
+def _fields(row: type) -> list[pa.Field]:
+    hints = get_type_hints(row)
+    return [pa.field(f.name, _arrow_type(hints[f.name]), metadata={"doc": f.metadata["doc"]})
+            for f in dataclasses.fields(row)]
+
+
+def schema_of(row: type) -> pa.Schema:
+    """The Arrow schema of a row dataclass: its fields in order, typed and documented."""
+    return pa.schema(_fields(row), metadata=_META)
+
+
+EPISODES_SCHEMA = schema_of(EpisodeRow)
+CALLS_SCHEMA = schema_of(CallRow)
+EVENTS_SCHEMA = schema_of(EventRow)
 SCHEMAS: dict[str, pa.Schema] = {"episodes": EPISODES_SCHEMA, "calls": CALLS_SCHEMA, "events": EVENTS_SCHEMA}
 
 

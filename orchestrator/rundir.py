@@ -1,4 +1,4 @@
-"""The run directory (DESIGN.md §5): creating, resuming and closing it, and what it already holds.
+"""The run directory (docs/design.md, "The run directory"): creating, resuming and closing it, and what it already holds.
 
 ``<output>/<name>/`` holds the frozen ``sweep.yaml``, ``manifest.json`` and one folder per Arrow
 table. Opening an existing directory resumes it when the config is the same (same config hash) and
@@ -24,11 +24,20 @@ import pyarrow as pa
 from orchestrator.config import ConfigError, SweepConfig, config_hash
 from orchestrator.plan import EpisodeSpec, plan_hash
 from orchestrator.records import SCHEMAS
+from providers.keys import mask_keys
 
 RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed"]
 MANIFEST = "manifest.json"
 FROZEN_CONFIG = "sweep.yaml"
 _VERSIONED = ("toolsweep", "ray", "pyarrow", "polars", "openai", "anthropic")
+
+
+class RunDirError(ValueError):
+    """What a run directory holds is damaged (an unreadable part file or manifest): not a mistake
+    in the config, but one the user fixes (move the file aside), so the CLI reports it in one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_keys(message))
 
 
 class RunDir:
@@ -56,14 +65,6 @@ class RunDir:
         return self.path / "events"
 
     @property
-    def report_dir(self) -> Path:
-        return self.path / "report"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.path / "logs"
-
-    @property
     def manifest_path(self) -> Path:
         return self.path / MANIFEST
 
@@ -71,7 +72,7 @@ class RunDir:
         try:
             return json.loads(self.manifest_path.read_text())
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"{self.manifest_path}: unreadable manifest ({exc})") from None
+            raise RunDirError(f"{self.manifest_path}: unreadable manifest ({exc})") from None
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         # Temp file + rename: a crash leaves the old manifest or the new one, never half of one.
@@ -135,7 +136,7 @@ class RunDir:
 
     def _create(self, config: SweepConfig, config_path: Path, chash: str, plan: list[EpisodeSpec],
                 *, fresh_of: str | None) -> None:
-        for folder in (self.episodes_dir, self.calls_dir, self.events_dir, self.logs_dir):
+        for folder in (self.episodes_dir, self.calls_dir, self.events_dir):
             folder.mkdir(parents=True, exist_ok=True)
         (self.path / FROZEN_CONFIG).write_text(config_path.read_text(encoding="utf-8"), encoding="utf-8")
         now = _now()
@@ -149,7 +150,7 @@ class RunDir:
 
     def _resume(self, plan: list[EpisodeSpec]) -> None:
         manifest = self.read_manifest()
-        for folder in (self.episodes_dir, self.calls_dir, self.events_dir, self.logs_dir):
+        for folder in (self.episodes_dir, self.calls_dir, self.events_dir):
             folder.mkdir(parents=True, exist_ok=True)
         # The same config can plan differently when the task datasets changed; record what runs now.
         manifest.update({
@@ -192,7 +193,7 @@ def read_table(run_dir: RunDir | str | os.PathLike[str], table: str,
     ``columns`` (default: all); an empty table when nothing is written yet.
 
     Parts appear by atomic rename, so temp files (``*.tmp``, dot-files) are skipped and an
-    unreadable part means outside damage: a ConfigError naming the file, rather than silently
+    unreadable part means outside damage: a RunDirError naming the file, rather than silently
     leaving its rows out (or, on resume, running its episodes twice).
     """
     parts = list(iter_parts(run_dir, table, columns))
@@ -205,11 +206,17 @@ def iter_parts(run_dir: RunDir | str | os.PathLike[str], table: str,
                columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
     """What :func:`read_table` returns, one part file at a time: for aggregates whose memory must
     not grow with the run."""
-    folder = (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / table
     names = list(columns) if columns is not None else SCHEMAS[table].names
-    if folder.is_dir():
-        for part in sorted(p for p in folder.glob("*.arrow") if not p.name.startswith(".")):
-            yield _read_part(part, names)
+    for part in part_files(run_dir, table):
+        yield _read_part(part, names)
+
+
+def part_files(run_dir: RunDir | str | os.PathLike[str], table: str) -> list[Path]:
+    """The whole part files of one table, in the order they were written (temp files skipped)."""
+    folder = (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / table
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.arrow") if not p.name.startswith("."))
 
 
 def _read_part(part: Path, columns: list[str]) -> pa.Table:
@@ -218,10 +225,10 @@ def _read_part(part: Path, columns: list[str]) -> pa.Table:
         with pa.memory_map(str(part)) as source:
             whole = pa.ipc.open_file(source).read_all()
     except (pa.ArrowInvalid, OSError) as exc:
-        raise ConfigError(f"{part}: unreadable part file ({exc}); move it aside to re-run its episodes") from None
+        raise RunDirError(f"{part}: unreadable part file ({exc}); move it aside to re-run its episodes") from None
     missing = [name for name in columns if name not in whole.schema.names]
     if missing:
-        raise ConfigError(f"{part}: part file without column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        raise RunDirError(f"{part}: part file without column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     return whole.select(columns)
 
 

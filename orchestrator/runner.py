@@ -19,18 +19,20 @@ import pyarrow as pa
 
 import tasks
 from orchestrator.agent import EpisodeResult, call_row, run_episode
+from orchestrator.capacity import episode_slots
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.plan import EpisodeSpec
-from orchestrator.records import EpisodeRow, EventRow, to_table
+from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
 from providers.errors import ProviderConfigError
+from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
 from providers.types import AttemptRecord
 
 
 @dataclass
-class Exchange:
+class FinishedBatch:
     """What a runner hands back: finished rows as Arrow tables, and its live counters.
 
     The tables travel as Arrow IPC streams (``payloads``, by table name): one buffer each, which
@@ -57,24 +59,21 @@ def _ipc(table: pa.Table) -> bytes:
 
 
 class EpisodeRunner:
-    def __init__(self, config: SweepConfig, *, run: str, runner: str, index: int, n_runners: int,
-                 simulator_url: str | None, max_concurrency: int) -> None:
+    """Runs the episodes it is handed, each gate's in that gate's slots; ``shares`` is this runner's
+    share of each gate it serves (``orchestrator.capacity.gate_shares``, computed by the driver)."""
+
+    def __init__(self, config: SweepConfig, *, run: str, runner: str, shares: dict[str, GateConfig],
+                 simulator_url: str | None) -> None:
         self._config = config
         self._run = run
         self._name = runner
-        self._endpoints = Endpoints(config, n_runners=n_runners, runner_index=index,
-                                    simulator_url=simulator_url, on_event=self._on_gate_event)
-        # ``max_concurrency`` episodes per gate: those waiting on one endpoint's open breaker
-        # must not take the places of another endpoint's episodes. A gate pinned to fewer calls in
-        # flight gets that many: more episodes would only queue at the gate with their turns
-        # interleaved, which costs a local model its prompt cache (an episode's next prompt
-        # extends its last one, so run back to back its turns re-read only the new tokens).
+        self._shares = shares
+        self._endpoints = Endpoints(config, shares=shares, simulator_url=simulator_url,
+                                    on_event=self._on_gate_event)
+        # Slots per gate (orchestrator.capacity): episodes waiting on one endpoint's open breaker
+        # must not take the places of another endpoint's episodes.
         self._gate_of = {m.id: m.gate_key for m in config.models}
-        self._slots = {}
-        for gate in set(self._gate_of.values()):
-            share = self._endpoints.share(gate)
-            pinned = share.max_in_flight if share else None
-            self._slots[gate] = asyncio.Semaphore(min(max_concurrency, pinned or max_concurrency))
+        self._slots = {gate: asyncio.Semaphore(episode_slots(config, share)) for gate, share in shares.items()}
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
@@ -82,14 +81,14 @@ class EpisodeRunner:
         self._wakeup = asyncio.Event()
         self._node_id = _node_id()
 
-    def _on_gate_event(self, provider: str, kind: str, *, at: float | None = None, **fields: Any) -> None:
+    def _on_gate_event(self, provider: str, kind: EventKind, *, at: float | None = None, **fields: Any) -> None:
         self._events.append(EventRow(run=self._run, provider=provider, runner=self._name, kind=kind,
                                      at=at if at is not None else time.time(),
                                      from_state=fields.get("from_state"), to_state=fields.get("to_state"),
                                      value=fields.get("value"), detail=fields.get("detail")))
 
     async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5,
-                       min_batch_s: float = 0.05) -> Exchange:
+                       min_batch_s: float = 0.05) -> FinishedBatch:
         """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish."""
         for spec in specs:
             task = asyncio.create_task(self._run_one(spec))
@@ -125,7 +124,7 @@ class EpisodeRunner:
             for m in self._config.models:
                 if m.id == self._config.judge:
                     self._endpoints.model_call(m.id, "native")
-                if self._endpoints.share(m.gate_key) is not None:
+                if m.gate_key in self._shares:
                     for strategy in strategies:
                         self._endpoints.model_call(m.id, strategy)
         except (ProviderConfigError, MissingApiKey) as exc:
@@ -156,13 +155,13 @@ class EpisodeRunner:
                 row.correct = row.judge_correct
         return result
 
-    def _drain(self) -> Exchange:
+    def _drain(self) -> FinishedBatch:
         finished, self._finished = self._finished, []
         events, self._events = self._events, []
         rows = {"episodes": [r.episode.to_dict() for r in finished],
                 "calls": [c.to_dict() for r in finished for c in r.calls],
                 "events": [e.to_dict() for e in events]}
-        return Exchange(
+        return FinishedBatch(
             runner=self._name,
             payloads={kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows},
             done_ids=[r.episode.episode_id for r in finished],

@@ -23,14 +23,16 @@ Messages never contain API keys: adapters build them from status codes and serve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from providers.types import Completion
 
+# The ``calls.outcome`` vocabulary: every attempt ends as one of these.
 Outcome = Literal[
     "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed"
 ]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 
 class ProviderError(Exception):

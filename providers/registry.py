@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from providers.errors import ProviderConfigError
 from providers.keys import MissingApiKey, resolve_api_key
 from providers.types import Provider
 
-ProviderKind = Literal["openai", "anthropic", "google", "simulated", "local"]
+# The provider vocabulary: the ``provider`` of a sweep's models and of the episodes they ran.
+ProviderName = Literal["simulated", "openai", "anthropic", "google", "local"]
+PROVIDER_NAMES: tuple[ProviderName, ...] = get_args(ProviderName)
+# The wire formats: a simulated endpoint speaks any; ``openai`` speaks openai or openai_responses.
+ApiFormat = Literal["openai", "openai_responses", "anthropic", "google"]
+API_FORMATS: tuple[ApiFormat, ...] = get_args(ApiFormat)
 SIMULATED_KEY = "sim-key"  # the simulator accepts any key but "invalid-key"
 
 
@@ -32,10 +37,10 @@ class EndpointSpec:
     - ``options``: extra keyword arguments for the adapter (e.g. ``default_headers``).
     """
 
-    kind: ProviderKind
+    kind: ProviderName
     base_url: str | None = None
     api_key_env: str | None = None
-    api_format: Literal["openai", "openai_responses", "anthropic", "google"] = "openai"
+    api_format: ApiFormat = "openai"
     timeout_s: float = 60.0
     model_path: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -116,7 +121,7 @@ def _local(spec: EndpointSpec) -> Provider:
     return LocalProvider(model_path=spec.model_path, **spec.options)
 
 
-FACTORIES: dict[str, Callable[[EndpointSpec], Provider]] = {
+FACTORIES: dict[ProviderName, Callable[[EndpointSpec], Provider]] = {
     "openai": _openai, "anthropic": _anthropic, "google": _google, "simulated": _simulated, "local": _local,
 }
 

@@ -138,10 +138,10 @@ def _json_calls(text: str, tool_names: Collection[str] | None) -> Iterator[tuple
         if calls:
             yield fence.start(), fence.end(), calls
     cursor = 0
-    for fence in [*fences, None]:
-        stop = fence.start() if fence else len(text)
+    for between in [*fences, None]:
+        stop = between.start() if between else len(text)
         yield from _bare_calls(text, cursor, stop, tool_names)
-        cursor = fence.end() if fence else stop
+        cursor = between.end() if between else stop
 
 
 def _bare_calls(
@@ -158,7 +158,8 @@ def _bare_calls(
             value, end = decoder.raw_decode(window, match.start())
         except RecursionError:
             # Every start inside a run of openers nests too deep as well: skip the run whole.
-            position = _OPENER_RUN.match(window, match.start()).end()
+            run = _OPENER_RUN.match(window, match.start())
+            position = run.end() if run else match.start() + 1
             continue
         except ValueError:
             position = match.start() + 1

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from providers.errors import Outcome
 
 Role = Literal["system", "user", "assistant", "tool"]
 BreakerState = Literal["closed", "open", "half_open"]
@@ -135,7 +138,7 @@ class AttemptRecord:
     provider: str
     model_id: str
     attempt: int  # 1-based within one logical call
-    outcome: str  # providers.errors.Outcome
+    outcome: Outcome
     http_status: int | None
     retry_after_s: float | None
     latency_s: float

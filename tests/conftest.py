@@ -1,4 +1,4 @@
-"""Shared fixtures. Ray is started once per test session, on loopback, quiet (DESIGN.md §8)."""
+"""Shared fixtures. Ray is started once per test session, on loopback, quiet (docs/design.md, "Ray")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The arrows of DESIGN.md §1: tasks and providers never import each other, analysis reads files only."""
+"""The arrows of docs/design.md ("Layers"): tasks and providers never import each other, analysis reads files only."""
 
 from __future__ import annotations
 

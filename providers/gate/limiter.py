@@ -88,6 +88,7 @@ class RequestPacer:
     def _wait_s(self, now: float) -> float:
         """How long until a permit may go (<= 0: now). The window test is written as the
         definition of a half-open window reads, so float rounding cannot admit one too many."""
+        assert self._next is not None, "acquire sets the next grid point before it waits"
         wait_s = self._next - now
         if len(self._recent) == self.per_window and not self._recent[0] <= now - 1.0:
             wait_s = max(wait_s, self._recent[0] + 1.0 - now, 1e-9)
@@ -130,14 +131,3 @@ class RateLimiter:
 
     def __repr__(self) -> str:
         return f"RateLimiter(rpm={self.rpm}, tpm={self.tpm})"
-
-
-def max_in_window(times: list[float], width: float = 1.0) -> int:
-    """Most events in any half-open window [t, t + width): the figure a rate limit is audited by."""
-    times = sorted(times)
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - width:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best

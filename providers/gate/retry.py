@@ -143,14 +143,14 @@ class RetryPolicy:
             return await retrying(run)
         except RetryError as exhausted:
             attempts = exhausted.last_attempt.attempt_number
-            error = exhausted.last_attempt.exception()
+            last_error = exhausted.last_attempt.exception()
             if identical.run >= self.max_identical_failures:
                 reason = f"{identical.run} identical failures in a row"
             elif attempts >= self.max_attempts:
                 reason = f"max_attempts={self.max_attempts} reached"
             else:
                 reason = f"time budget max_total_s={self.max_total_s:g} spent"
-            cause = error if isinstance(error, ProviderError) else None
+            cause = last_error if isinstance(last_error, ProviderError) else None
             raise ProviderUnavailable(
                 f"{label}: gave up after {attempts} attempt(s) in {budget.elapsed():.1f}s ({reason}); "
-                f"last error: {error}", cause=cause) from error
+                f"last error: {last_error}", cause=cause) from last_error

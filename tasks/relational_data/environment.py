@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.environment import Environment
-from tasks.relational_data.tables import Food, Location, Tables, User, load_tables
+from tasks.relational_data.tables import Food, Location, RelationalTables, User, load_tables
 from tasks.tooling import ToolError, clip, tool
 
 
@@ -35,7 +35,7 @@ def rank_by_similarity(query: str, names: dict[int, str], key: str,
 class RelationalData(Environment):
     """Stateless: the tables never change during an episode."""
 
-    def __init__(self, tables: Tables | None = None, *, case_sensitive_search: bool = False,
+    def __init__(self, tables: RelationalTables | None = None, *, case_sensitive_search: bool = False,
                  precise_numbers: bool = False) -> None:
         super().__init__(precise_numbers=precise_numbers)
         self.tables = tables if tables is not None else load_tables()

@@ -53,7 +53,7 @@ class Food:
 
 
 @dataclass(frozen=True)
-class Tables:
+class RelationalTables:
     users: dict[int, User]
     locations: dict[int, Location]
     foods: dict[int, Food]
@@ -61,7 +61,7 @@ class Tables:
 
 
 @cache
-def load_tables(dataset: str = DEFAULT_DATASET) -> Tables:
+def load_tables(dataset: str = DEFAULT_DATASET) -> RelationalTables:
     """The tables of ``dataset``, read once; ``ValueError`` on a dangling reference between them."""
     filename, current_user_id = TABLE_FILES[dataset]
     rows: dict[str, list[dict[str, Any]]] = {"users": [], "locations": [], "foods": []}
@@ -70,7 +70,7 @@ def load_tables(dataset: str = DEFAULT_DATASET) -> Tables:
         if table not in rows:
             raise ValueError(f"{filename}: unknown table {table!r}")
         rows[table].append(row)
-    tables = Tables(
+    tables = RelationalTables(
         users={r["id"]: User(**{**r, "favorite_foods": tuple(r["favorite_foods"])}) for r in rows["users"]},
         locations={r["id"]: Location(**r) for r in rows["locations"]},
         foods={r["id"]: Food(**{**r, "allergic_ingredients": tuple(r["allergic_ingredients"])}) for r in rows["foods"]},

@@ -14,6 +14,7 @@ import pytest
 import tasks
 from orchestrator.cli import main
 
+ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = Path(__file__).parent / "configs"
 BROKEN = sorted(CONFIGS.glob("*.yaml"))
 UNSET_KEY = "TOOLSWEEP_TEST_UNSET_KEY"
@@ -46,6 +47,8 @@ def expected_prefix(path: Path, shown_as: str) -> str:
 def cli_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != UNSET_KEY}
     env["PYTHONUNBUFFERED"] = "1"
+    # the code under test, not a copy installed in the environment (the subprocesses run elsewhere)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from providers.gate.limiter import max_in_window
 from tests.orchestrator.sweep_helpers import calls, episodes, planned_ids, simulator_stats, write_config
+from tests.rate_window import max_in_window
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import yaml
 from orchestrator.config import ConfigError, SweepConfig, config_hash
 from orchestrator.plan import EpisodeSpec, build_plan, plan_hash
 from orchestrator.records import EPISODES_SCHEMA, to_table
-from orchestrator.rundir import RunDir, done_episode_ids, read_table
+from orchestrator.rundir import RunDir, RunDirError, done_episode_ids, read_table
 from tests.orchestrator.sweep_helpers import episode_row
 
 CONFIG_TEXT = """\
@@ -62,8 +62,10 @@ def test_a_new_run_directory(setup):
     run = open_run(config, config_path, plan, out)
     assert run.path == out / "rd" and run.name == "rd"
     assert (run.path / "sweep.yaml").read_text() == CONFIG_TEXT
-    for folder in (run.episodes_dir, run.calls_dir, run.events_dir, run.logs_dir):
+    for folder in (run.episodes_dir, run.calls_dir, run.events_dir):
         assert folder.is_dir()
+    assert sorted(p.name for p in run.path.iterdir()) == [".lock", "calls", "episodes", "events", "manifest.json",
+                                                          "sweep.yaml"], "nothing is created that stays empty"
     manifest = json.loads((run.path / "manifest.json").read_text())
     assert manifest["config_hash"] == config_hash(config) and manifest["plan_hash"] == plan_hash(plan)
     assert manifest["episodes_planned"] == len(plan) == 12
@@ -192,8 +194,9 @@ def test_a_damaged_part_is_an_error_naming_the_file(setup):
     good = write_part(run.episodes_dir, "part-a.arrow", plan[:5])
     damaged = run.episodes_dir / "part-b.arrow"
     damaged.write_bytes(good.read_bytes()[:200])
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(RunDirError) as caught:  # damage, not a config mistake (still one line, exit 2)
         done_episode_ids(run)
+    assert not isinstance(caught.value, ConfigError)
     assert str(damaged) in str(caught.value) and "\n" not in str(caught.value)
 
 
@@ -208,5 +211,5 @@ def test_read_table_selects_columns_across_parts(setup):
     assert table.column_names == ["episode_id", "seed"]
     assert table.to_pylist() == [{"episode_id": s.episode_id, "seed": s.seed} for s in plan[:8]]
     assert read_table(run, "episodes").schema.names == EPISODES_SCHEMA.names
-    with pytest.raises(ConfigError, match="part-a.arrow: part file without column nonsense"):
+    with pytest.raises(RunDirError, match="part-a.arrow: part file without column nonsense"):
         read_table(run, "episodes", ["episode_id", "nonsense"])

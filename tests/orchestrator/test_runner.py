@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orchestrator.capacity import gate_shares
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import simulator_profiles
 from orchestrator.plan import build_plan
@@ -21,8 +22,8 @@ def config(max_in_flight: int | None) -> SweepConfig:
 async def first_exchange(cfg: SweepConfig) -> tuple[int, int, int]:
     """(running, held, finished) at the first exchange, then every episode run to the end."""
     async with SimulatorServer(simulator_profiles(cfg)) as sim:
-        runner = EpisodeRunner(cfg, run="r", runner="runner-0", index=0, n_runners=1,
-                               simulator_url=sim.base_url, max_concurrency=8)
+        runner = EpisodeRunner(cfg, run="r", runner="runner-0", shares=gate_shares(cfg, 1, 0),
+                               simulator_url=sim.base_url)
         plan = build_plan(cfg)
         first = await runner.exchange(plan, wait_s=0.05)
         held = runner.describe()["held"]

@@ -1,4 +1,5 @@
-"""The end-of-sweep summary: counts per model × task × strategy, summed across part files."""
+"""The end-of-sweep summary: accuracy per model × task × strategy over every part file, the same
+figure as the report's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rich.console import Console
 
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import to_table
-from orchestrator.summary import print_summary, summary_table
+from orchestrator.summary import print_sweep_summary, summary_table
 from orchestrator.writer import write_part as write_table_part
 from tests.orchestrator.sweep_helpers import episode_row
 
@@ -34,20 +35,20 @@ def test_counts_are_summed_across_parts_and_failures_are_not_scored(tmp_path):
         row(6, "m2", "multiverse_math", "refused", None),
         row(7, "m2", "multiverse_math", "completed", True),
     ])
-    assert summary_table(tmp_path).to_pylist() == [
+    assert summary_table(tmp_path).to_dicts() == [
         {"model_id": "m1", "task": "typewriter_single", "strategy": "native",
-         "episodes": 4, "scored": 3, "correct": 2, "not_scored": 1},
+         "episodes": 4, "scored": 3, "accuracy": 2 / 3, "not_scored": 1},
         {"model_id": "m2", "task": "multiverse_math", "strategy": "native",
-         "episodes": 3, "scored": 2, "correct": 1, "not_scored": 1},
+         "episodes": 3, "scored": 2, "accuracy": 1 / 2, "not_scored": 1},
     ]
     console = Console(record=True, width=200)
-    print_summary(tmp_path, console)
+    print_sweep_summary(tmp_path, console)
     text = console.export_text()
     assert "66.7%" in text and "50.0%" in text
 
 
 def test_a_run_without_episodes_prints_an_empty_table(tmp_path):
-    assert summary_table(tmp_path).num_rows == 0
+    assert summary_table(tmp_path).height == 0
     console = Console(record=True, width=200)
-    print_summary(tmp_path, console)
+    print_sweep_summary(tmp_path, console)
     assert f"report: python -m orchestrator report {tmp_path}" in console.export_text()

@@ -11,7 +11,6 @@ import pytest
 import tasks
 from orchestrator.config import load_config
 from orchestrator.sweep import run_sweep
-from providers.gate.limiter import max_in_window
 from tests.orchestrator.sweep_helpers import (
     calls,
     episodes,
@@ -20,6 +19,7 @@ from tests.orchestrator.sweep_helpers import (
     simulator_stats,
     write_config,
 )
+from tests.rate_window import max_in_window
 
 pytestmark = [pytest.mark.ray, pytest.mark.usefixtures("ray_session")]
 

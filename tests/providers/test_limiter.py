@@ -10,8 +10,9 @@ from typing import TypeVar
 
 import pytest
 
-from providers.gate.limiter import OUTPUT_TOKEN_ALLOWANCE, RateLimiter, estimate_tokens, max_in_window
+from providers.gate.limiter import OUTPUT_TOKEN_ALLOWANCE, RateLimiter, estimate_tokens
 from providers.types import CompletionRequest, Message, ToolCall, ToolSpec
+from tests.rate_window import max_in_window
 
 T = TypeVar("T")
 

@@ -1,0 +1,206 @@
+"""The driver's loop: hand queued episodes to runners, write what comes back, replace a dead runner.
+
+An episode is in exactly one of three places — its gate's queue, one runner, or on disk — which
+makes the two failure paths simple: a dead runner's episodes go back to the front of their queue
+(none of them reached the disk), and a killed driver loses only rows not yet flushed, which resume
+runs again.
+
+The loop knows runners only through a ``RunnerPool`` (``orchestrator.ray_pool.RayRunnerPool`` in a
+sweep; plain fakes in the tests), so each part — dispatch, collect, replace, flush — can be
+driven alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from orchestrator.capacity import episode_slots, gate_shares
+from orchestrator.config import ConfigError, SweepConfig
+from orchestrator.plan import EpisodeSpec
+from orchestrator.progress import SweepProgress
+from orchestrator.runner import FinishedBatch
+from orchestrator.writer import PartWriter
+from providers.gate.config import GateConfig
+
+MAX_RUNNER_REPLACEMENTS = 8
+TABLES = ("calls", "events", "episodes")
+
+
+class RunnerDied(Exception):
+    """A runner went away mid-exchange (its process or node died): what it held never reached the disk."""
+
+
+class RunnerPool(Protocol):
+    """How the driver starts, talks to and stops runners; ``Handle`` and ``Ticket`` are the pool's own."""
+
+    def start(self, index: int, name: str, shares: dict[str, GateConfig]) -> object:
+        """A new runner in place ``index`` with these gate shares; returns its handle."""
+
+    def check(self, handles: Sequence[object]) -> list[str | None]:
+        """Each runner's reason it cannot build its providers, or None."""
+
+    def exchange(self, handle: object, batch: list[EpisodeSpec]) -> Hashable:
+        """Start an exchange (hand over ``batch``, get back what finished); returns its ticket."""
+
+    def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
+        """The tickets whose exchange has ended, waiting up to ``timeout_s`` for one."""
+
+    def result(self, ticket: Hashable) -> FinishedBatch:
+        """What an ended exchange returned; ``RunnerDied`` when its runner died."""
+
+    def stop(self, handle: object, *, graceful: bool) -> None:
+        """End a runner: let it close its clients first when ``graceful``."""
+
+
+@dataclass
+class RunnerSlot:
+    """The driver's view of one runner: its handle, how many episodes to keep with it per gate
+    (only the gates it has a share of), what it holds (by id, in the order handed over), how many
+    of those go through each gate, and the exchange under way."""
+
+    name: str
+    index: int
+    handle: object
+    targets: dict[str, int]
+    holding: dict[str, tuple[str, EpisodeSpec]] = field(default_factory=dict)  # id → (gate, spec)
+    per_gate: Counter[str] = field(default_factory=Counter)
+    ticket: Hashable | None = None
+    running: int = 0  # of what it holds, the episodes under way at its last exchange
+
+    def hold(self, gate: str, spec: EpisodeSpec) -> None:
+        self.holding[spec.episode_id] = (gate, spec)
+        self.per_gate[gate] += 1
+
+    def release(self, episode_id: str) -> None:
+        held = self.holding.pop(episode_id, None)
+        if held is not None:
+            self.per_gate[held[0]] -= 1
+
+
+def hold_target(slots: int) -> int:
+    """Episodes to keep with a runner for a gate where it runs ``slots`` at once: a little more, so
+    it never idles between exchanges."""
+    return slots + max(1, slots // 4)
+
+
+class Driver:
+    """Runs ``todo`` on ``config.ray.runners`` runners of ``pool``, writing rows through ``writer``."""
+
+    def __init__(self, config: SweepConfig, todo: Sequence[EpisodeSpec], pool: RunnerPool, writer: PartWriter,
+                 progress: SweepProgress, *, wait_s: float = 1.0,
+                 max_replacements: int = MAX_RUNNER_REPLACEMENTS) -> None:
+        self.config = config
+        self.pool = pool
+        self.writer = writer
+        self.progress = progress
+        self.wait_s = wait_s
+        self.max_replacements = max_replacements
+        # One queue per gate, and a runner's slots are per gate too: episodes stuck behind one
+        # endpoint's open breaker then hold only that endpoint's share, never the others'.
+        gate_of = {m.id: m.gate_key for m in config.models}
+        self.queues: dict[str, deque[EpisodeSpec]] = {gate: deque() for gate in dict.fromkeys(gate_of.values())}
+        for spec in todo:
+            self.queues[gate_of[spec.model_id]].append(spec)
+        self.remaining = len(todo)
+        # Each place's gate shares, computed once here and handed to every runner that fills it.
+        n = config.ray.runners
+        self.shares = [gate_shares(config, n, index) for index in range(n)]
+        self.slots: list[RunnerSlot] = []
+        self.replacements = 0
+        self.breakers: dict[str, str] = {}
+        self._by_ticket: dict[Hashable, RunnerSlot] = {}
+
+    def run(self) -> None:
+        """Start the runners, keep them fed until every episode is back, stop them."""
+        self.start()
+        finished = False
+        try:
+            for slot in self.slots:
+                self.dispatch(slot)
+            while self.remaining > 0:
+                self.step()
+            finished = True
+        finally:
+            for slot in self.slots:
+                self.pool.stop(slot.handle, graceful=finished)
+
+    def start(self) -> None:
+        """One runner per place; a provider that cannot be built on one stops the sweep (ConfigError)."""
+        self.slots = [self._spawn(index, f"runner-{index}") for index in range(len(self.shares))]
+        problems = [p for p in self.pool.check([slot.handle for slot in self.slots]) if p]
+        if problems:
+            for slot in self.slots:
+                self.pool.stop(slot.handle, graceful=False)
+            raise ConfigError(f"a provider cannot be built on a runner: {problems[0]}")
+
+    def _spawn(self, index: int, name: str) -> RunnerSlot:
+        shares = self.shares[index]
+        # a gate whose max_in_flight is below the number of runners is served by the first few
+        targets = {gate: hold_target(episode_slots(self.config, share))
+                   for gate, share in shares.items() if gate in self.queues}
+        return RunnerSlot(name, index, self.pool.start(index, name, shares), targets)
+
+    def dispatch(self, slot: RunnerSlot) -> list[EpisodeSpec]:
+        """Top the runner up to its targets from the queues and start its next exchange."""
+        batch = []
+        for gate, target in slot.targets.items():
+            queue = self.queues[gate]
+            for _ in range(min(len(queue), max(0, target - slot.per_gate[gate]))):
+                spec = queue.popleft()
+                slot.hold(gate, spec)
+                batch.append(spec)
+        slot.ticket = self.pool.exchange(slot.handle, batch)
+        self._by_ticket[slot.ticket] = slot
+        return batch
+
+    def step(self) -> None:
+        """Take the exchanges that ended (waiting up to ``wait_s``), send each runner its next one."""
+        for ticket in self.pool.ready(list(self._by_ticket), self.wait_s):
+            slot = self._by_ticket.pop(ticket)
+            try:
+                batch = self.pool.result(ticket)
+            except RunnerDied:
+                slot = self.replace(slot)
+            else:
+                self.collect(slot, batch)
+            if self.remaining > 0:
+                self.dispatch(slot)
+        self.flush()
+
+    def collect(self, slot: RunnerSlot, batch: FinishedBatch) -> None:
+        """Buffer a returned batch's rows for writing and count its episodes as done."""
+        tables = {kind: batch.table(kind) for kind in TABLES}
+        for kind, table in tables.items():
+            if table is not None:
+                self.writer.add(kind, table)
+        for episode_id in batch.done_ids:
+            slot.release(episode_id)
+        self.remaining -= len(batch.done_ids)
+        slot.running = batch.running
+        for key, counters in batch.gates.items():
+            if "breaker_state" in counters:
+                self.breakers[key] = counters["breaker_state"]
+        self.progress.record(tables["episodes"], tables["calls"], running=sum(s.running for s in self.slots),
+                             breakers=self.breakers)
+
+    def replace(self, slot: RunnerSlot) -> RunnerSlot:
+        """A dead runner's episodes go back to the front of their queues, in the order it got them,
+        and a fresh runner takes its place (a new actor starts clean; the driver already knows what
+        the old one held). Past ``max_replacements`` the sweep gives up."""
+        for gate, spec in reversed(slot.holding.values()):
+            self.queues[gate].appendleft(spec)
+        self.replacements += 1
+        if self.replacements > self.max_replacements:
+            raise RuntimeError("runners keep dying; giving up (see the Ray logs)")
+        self.pool.stop(slot.handle, graceful=False)
+        fresh = self._spawn(slot.index, f"{slot.name.split('.')[0]}.{self.replacements}")
+        self.slots[self.slots.index(slot)] = fresh
+        return fresh
+
+    def flush(self) -> None:
+        """Write the buffered rows when they are due, and redraw the progress."""
+        self.writer.maybe_flush()
+        self.progress.refresh()

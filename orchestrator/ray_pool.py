@@ -1,0 +1,73 @@
+"""Runners as Ray actors: the ``RunnerPool`` a sweep's ``Driver`` uses."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import ray
+from ray.exceptions import RayActorError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from orchestrator.config import SweepConfig
+from orchestrator.driver import RunnerDied
+from orchestrator.plan import EpisodeSpec
+from orchestrator.runner import EpisodeRunner, FinishedBatch
+from providers.gate.config import GateConfig
+
+# Method calls a runner actor serves at once (exchange, check, describe, close); its episodes run
+# as tasks on its event loop and are not bounded by this.
+ACTOR_CONCURRENCY = 16
+CLOSE_TIMEOUT_S = 10
+
+
+class RayRunnerPool:
+    """Starts ``EpisodeRunner`` actors named ``toolsweep/<run>/<runner>``, placed round-robin over
+    the live nodes.
+
+    Runners reserve no CPU, and for such actors Ray's SPREAD is only a hint: placement is by node
+    affinity instead — hard for the first ``ray.runners`` (soft affinity was seen to fall back to
+    the head), soft for replacements, so a lost node's runner goes elsewhere.
+    """
+
+    def __init__(self, config: SweepConfig, *, run: str, simulator_url: str | None) -> None:
+        self._config = config
+        self._run = run
+        self._simulator_url = simulator_url
+        self._actor_cls = ray.remote(EpisodeRunner)
+        self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
+        self._started = 0
+
+    def start(self, index: int, name: str, shares: dict[str, GateConfig]) -> Any:
+        placement: Any = "SPREAD"
+        if self._nodes:
+            placement = NodeAffinitySchedulingStrategy(self._nodes[self._started % len(self._nodes)],
+                                                       soft=self._started >= self._config.ray.runners)
+        self._started += 1
+        return self._actor_cls.options(
+            name=f"toolsweep/{self._run}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
+            scheduling_strategy=placement, max_concurrency=ACTOR_CONCURRENCY,
+        ).remote(self._config, run=self._run, runner=name, shares=shares, simulator_url=self._simulator_url)
+
+    def check(self, handles: Sequence[Any]) -> list[str | None]:
+        return ray.get([handle.check.remote() for handle in handles])
+
+    def exchange(self, handle: Any, batch: list[EpisodeSpec]) -> Hashable:
+        return handle.exchange.remote(batch)
+
+    def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
+        done, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout_s)
+        return done
+
+    def result(self, ticket: Any) -> FinishedBatch:  # an ObjectRef
+        try:
+            return ray.get(ticket)
+        except RayActorError:
+            raise RunnerDied from None
+
+    def stop(self, handle: Any, *, graceful: bool) -> None:
+        if graceful:
+            with contextlib.suppress(Exception):  # best effort: the rows are already on disk
+                ray.get(handle.close.remote(), timeout=CLOSE_TIMEOUT_S)
+        ray.kill(handle, no_restart=True)

@@ -1,0 +1,58 @@
+"""Each vocabulary is defined once where it is produced; ``analysis`` (which may not import the
+producers) keeps its own lists of what it reads, checked here against the definitions."""
+
+from __future__ import annotations
+
+import polars as pl
+
+import providers.errors as errors
+from analysis import accuracy, load, plots, reliability
+from orchestrator.config import DEFAULT_GATES, ModelConfig
+from orchestrator.records import CALL_OUTCOMES, EPISODE_STATUSES, SCHEMAS, SCORED_STATUSES
+from providers.registry import FACTORIES, PROVIDER_NAMES
+
+
+def polars_schema(table: str) -> dict[str, pl.DataType]:
+    return dict(pl.from_arrow(SCHEMAS[table].empty_table()).schema)
+
+
+def test_analysis_knows_every_outcome_and_no_other():
+    assert sorted(reliability.OUTCOMES) == sorted(CALL_OUTCOMES)
+    assert list(plots.OUTCOME_COLORS) == list(reliability.OUTCOMES)
+
+
+def test_analysis_knows_every_status_and_scores_the_same_ones():
+    assert sorted(accuracy.STATUSES) == sorted(EPISODE_STATUSES)
+    assert accuracy.SCORED_STATUSES == SCORED_STATUSES
+    assert set(accuracy.EXCLUDED_STATUSES) == set(EPISODE_STATUSES) - set(SCORED_STATUSES) - {"refused"}
+
+
+def test_every_column_analysis_reads_is_written_with_that_type():
+    for table in load.TABLES:
+        written = polars_schema(table)
+        for name, dtype in {**load.REQUIRED_COLUMNS[table], **load.OPTIONAL_COLUMNS[table]}.items():
+            assert name in written, f"analysis reads {table}.{name}, which no row writes"
+            assert written[name] == dtype, f"{table}.{name}: written {written[name]}, read as {dtype}"
+    episodes = polars_schema("episodes")
+    assert set(accuracy.SCORED_COLUMNS) <= set(episodes) and set(accuracy.BINARY_METRICS) <= set(episodes)
+    assert set(reliability.KEYS) <= set(polars_schema("calls"))
+
+
+def test_every_column_is_documented_in_the_files():
+    for schema in SCHEMAS.values():
+        for field in schema:
+            assert field.metadata and field.metadata[b"doc"], field.name
+
+
+def test_every_error_outcome_is_in_the_vocabulary():
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    assert {cls.outcome for cls in subclasses(errors.ProviderError)} | {"ok"} == set(CALL_OUTCOMES)
+
+
+def test_one_list_of_provider_names():
+    assert set(FACTORIES) == set(PROVIDER_NAMES) == set(DEFAULT_GATES)
+    assert ModelConfig.model_fields["provider"].annotation.__args__ == PROVIDER_NAMES
