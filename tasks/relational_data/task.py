@@ -7,7 +7,7 @@ from functools import partial
 from tasks.answers import Vocabulary, short_answer_matches
 from tasks.relational_data.dataset import DATA_FILES, load_examples
 from tasks.relational_data.environment import RelationalData
-from tasks.relational_data.tables import Tables, load_tables
+from tasks.relational_data.tables import RelationalTables, load_tables
 from tasks.scoring import StepRules
 from tasks.task import Task
 from tasks.variants import DEFAULT_DATASET, DEFAULT_SCORING, PAPER_DATASET, PAPER_SCORING
@@ -41,7 +41,7 @@ STEP_RULES = StepRules(
 )
 
 
-def vocabulary(tables: Tables) -> Vocabulary:
+def vocabulary(tables: RelationalTables) -> Vocabulary:
     """The entities an answer can name, by kind: what a wrong-entity answer is recognised by."""
     users, locations, foods = tables.users.values(), tables.locations.values(), tables.foods.values()
     return Vocabulary.of({
