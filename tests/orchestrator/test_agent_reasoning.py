@@ -10,6 +10,7 @@ import pytest
 
 import tasks
 from orchestrator.agent import ModelCall, run_episode
+from orchestrator.capacity import gate_shares
 from orchestrator.judge import judge_answer
 from orchestrator.plan import EpisodeSpec
 from providers.types import AttemptRecord, Completion, CompletionRequest, Reasoning
@@ -167,8 +168,8 @@ async def test_a_truncated_answer_is_never_sent_to_the_judge(monkeypatch):
         return True
 
     monkeypatch.setattr(runner_module, "judge_answer", judge)
-    runner = runner_module.EpisodeRunner(config, run="j", runner="runner-0", index=0, n_runners=1,
-                                         simulator_url="http://127.0.0.1:9", max_concurrency=1)
+    runner = runner_module.EpisodeRunner(config, run="j", runner="runner-0", shares=gate_shares(config, 1, 0),
+                                         simulator_url="http://127.0.0.1:9")
     for truncated in (True, False):
         row = runner_module.EpisodeRow(**{**episode_row(spec), "answer": f"cut={truncated}", "truncated": truncated})
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.capacity import gate_shares
 from orchestrator.config import DEFAULT_GATES, ConfigError, config_hash, load_config
 from orchestrator.endpoints import Endpoints, simulator_profiles
 from orchestrator.plan import build_plan
@@ -103,7 +104,7 @@ def test_reasoning_settings_change_the_config_hash(tmp_path):
 
 async def test_model_calls_carry_reasoning_and_prices(tmp_path):
     config = load_config(write(tmp_path, BASE))
-    endpoints = Endpoints(config, n_runners=1, runner_index=0, simulator_url="http://127.0.0.1:9")
+    endpoints = Endpoints(config, shares=gate_shares(config, 1, 0), simulator_url="http://127.0.0.1:9")
     call = endpoints.model_call("sim-claude@2048", "native")
     assert call.reasoning == Reasoning(budget_tokens=2048) and call.reasoning_label == "2048"
     assert call.max_tokens == 4096 and call.request_model == "sim-claude@2048"
@@ -119,7 +120,7 @@ def test_max_tokens_param_reaches_the_openai_endpoint(tmp_path):
                    "     max_tokens_param: max_completion_tokens}\n"
                    "  - {id: chat, provider: openai, model: gpt-4.1}\n")
     config = load_config(write(tmp_path, text))
-    endpoints = Endpoints(config, n_runners=1, runner_index=0, simulator_url="http://127.0.0.1:9")
+    endpoints = Endpoints(config, shares=gate_shares(config, 1, 0), simulator_url="http://127.0.0.1:9")
     assert endpoints._endpoint(config.model("vllm")).options == {"token_param": "max_completion_tokens"}
     assert endpoints._endpoint(config.model("chat")).options == {}  # the adapter's default for its URL
     spec = endpoints._endpoint(config.model("gpt@xhigh"))
