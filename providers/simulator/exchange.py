@@ -23,7 +23,7 @@ from providers.simulator.conversation import Script
 from providers.simulator.faults import FaultDecision, FaultInjector
 from providers.simulator.signatures import Signer
 from providers.simulator.stats import ServerStats
-from providers.types import Message, ToolCall, ToolSpec
+from providers.types import Message, Reasoning, ToolCall, ToolSpec
 
 INVALID_KEY = "invalid-key"  # the one key the simulator rejects, so clients can test auth errors
 UNKNOWN_MODEL = "(unknown)"
@@ -63,18 +63,19 @@ class WireFormat(Protocol):
         """The sampling and reasoning parameters the body sets, as sent (for ``/stats``)."""
         ...
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> bool:
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
         """Enforce the API's rules for this model: raise ``RuleViolation`` with the real API's
-        error where the request breaks one. Returns whether the model thinks on this request."""
+        error where the request breaks one. Returns how hard the model thinks on this request (the
+        effort or budget asked for, the API's default where none is), None when it does not."""
         ...
 
     def call_id(self, rng: random.Random) -> str: ...
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer) -> dict[str, Any]:
-        """The reply body. ``output_tokens`` counts the visible output; ``thought`` (None when the
-        model does not think) adds its tokens as that API counts them."""
+              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
+        """The reply body to the request ``body``. ``output_tokens`` counts the visible output;
+        ``thought`` (None when the model does not think) adds its tokens as that API counts them."""
         ...
 
     def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
@@ -99,6 +100,7 @@ class ParsedRequest:
     override: SimulateOverride
     seed: int | None  # the body's sampling seed: part of the policy's seed
     params: dict[str, Any]  # the sampling and reasoning parameters as sent
+    body: dict[str, Any]  # the request as it came, for what a format's reply echoes
 
 
 class Simulation:
@@ -134,7 +136,7 @@ class Exchange:
     profile: ModelProfile
     faults: FaultConfig
     decision: FaultDecision
-    thinking: bool = False  # a reasoning model with thinking on for this request
+    reasoning: Reasoning | None = None  # how hard a reasoning model thinks on this request
 
     def count(self, outcome: str) -> None:
         self.sim.stats.outcome(self.parsed.model, outcome)
@@ -160,7 +162,7 @@ def _parse(fmt: WireFormat, model: str | None, body: dict[str, Any]) -> ParsedRe
     override = SimulateOverride.model_validate(body.get("simulate") or {})
     seed = body.get("seed")
     return ParsedRequest(model, messages, tools, script, override, seed if isinstance(seed, int) else None,
-                         fmt.params(body))
+                         fmt.params(body), body)
 
 
 def _masked(key: str | None) -> str:
@@ -199,12 +201,12 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
         return error_response(fmt, 404, f"The model `{model}` does not exist.", code="model_not_found")
     sim.stats.params(model, parsed.params)
     try:
-        thinking = fmt.check(body, profile, sim.signer)
+        reasoning = fmt.check(body, profile, sim.signer)
     except RuleViolation as exc:
         sim.stats.outcome(model, "bad_request")
         return error_response(fmt, exc.status, exc.message, code=exc.code, param=exc.param)
     faults = parsed.override.faults or profile.faults
     latency = parsed.override.latency_ms or profile.latency_ms
     decision = sim.injector.decide(model, profile.seed, faults, latency, fmt.server_statuses)
-    return await handler(Exchange(sim, fmt, request, parsed, profile, faults, decision, thinking))
+    return await handler(Exchange(sim, fmt, request, parsed, profile, faults, decision, reasoning))
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from providers.simulator.conversation import format_text_call
 from providers.simulator.exchange import Exchange, Thought
 from providers.simulator.policies import POLICIES, seeded_situation
-from providers.types import ToolCall
+from providers.types import Reasoning, ToolCall
 
 REFUSAL_TEXT = "I can't help with that request."
 
@@ -63,22 +63,36 @@ def _estimate_tokens(characters: int) -> int:
     return max(1, characters // 4)
 
 
-# A reasoning model thinks several times what it says: its thought's tokens are this many times
-# the estimate of its text, so reasoning tokens dominate the output as they do on real models.
-THOUGHT_TOKEN_FACTOR = 8
+# A reasoning model thinks several times what it says: its thought's tokens are a multiple of the
+# estimate of its text that grows with the effort asked for, so reasoning tokens dominate the
+# output as on real models and a sweep over reasoning levels sees them differ. A token budget
+# without an effort thinks as the effort its size suggests, and never past the budget.
+THOUGHT_TOKEN_FACTORS = {"minimal": 2, "low": 4, "medium": 8, "high": 16, "xhigh": 24, "max": 32}
+BUDGET_TOKENS_PER_FACTOR = 256
+
+
+def thought_tokens(text: str, reasoning: Reasoning) -> int:
+    """The tokens a thought of ``text`` costs at ``reasoning``'s effort or budget."""
+    if reasoning.effort is not None:
+        factor = THOUGHT_TOKEN_FACTORS.get(reasoning.effort, THOUGHT_TOKEN_FACTORS["medium"])
+    else:
+        budget = reasoning.budget_tokens or THOUGHT_TOKEN_FACTORS["medium"] * BUDGET_TOKENS_PER_FACTOR
+        factor = min(max(budget // BUDGET_TOKENS_PER_FACTOR, 1), THOUGHT_TOKEN_FACTORS["max"])
+    tokens = _estimate_tokens(len(text)) * factor
+    return min(tokens, reasoning.budget_tokens) if reasoning.budget_tokens else tokens
 
 
 def thought_for(exchange: Exchange, reply: Reply) -> Thought | None:
     """What a reasoning model thought before ``reply`` (None when it does not think here): a plain
     account of its next step, derived from the reply so the same turn gives the same thought."""
-    if not exchange.thinking:
+    if exchange.reasoning is None:
         return None
     if reply.tool_calls:
         plan = "; ".join(f"call {c.name} with {c.arguments_json}" for c in reply.tool_calls)
         text = f"The tools are the source of truth here, not what I remember. Next: {plan}."
     else:
         text = f"The tool results so far settle it. Answer: {reply.text[:200]}"
-    return Thought(text=text, tokens=_estimate_tokens(len(text)) * THOUGHT_TOKEN_FACTOR)
+    return Thought(text=text, tokens=thought_tokens(text, exchange.reasoning))
 
 
 def reply_response(exchange: Exchange, reply: Reply) -> web.Response:
@@ -91,5 +105,6 @@ def reply_response(exchange: Exchange, reply: Reply) -> web.Response:
         reply_id=exchange.sim.next_reply_id(), model=parsed.model, text=reply.text, tool_calls=reply.tool_calls,
         refusal=reply.refusal, input_tokens=_estimate_tokens(prompt), output_tokens=_estimate_tokens(output),
         thought=None if reply.refusal else thought_for(exchange, reply), signer=exchange.sim.signer,
+        body=parsed.body,
     )
     return web.json_response(body)

@@ -17,7 +17,7 @@ from providers.simulator import rules_anthropic
 from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import Thought
 from providers.simulator.signatures import Signer
-from providers.types import Message, ToolCall, ToolSpec
+from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import anthropic_messages
 
 # What the refusal fault's reply says in ``stop_details``.
@@ -57,8 +57,8 @@ class AnthropicFormat:
     def params(self, body: dict[str, Any]) -> dict[str, Any]:
         return {name: body[name] for name in anthropic_messages.PARAMETERS if name in body}
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> bool:
-        return rules_anthropic.check(body, signer) if profile.reasoning else False
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
+        return rules_anthropic.check(body, signer) if profile.reasoning else None
 
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
         if not isinstance(body.get("max_tokens"), int):
@@ -72,7 +72,7 @@ class AnthropicFormat:
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer) -> dict[str, Any]:
+              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
         thinking = thinking_blocks(thought, signer, calls_tools=bool(tool_calls)) if thought else []
         thinking_tokens = thought.tokens if thought else 0
         return anthropic_messages.reply_to_wire(

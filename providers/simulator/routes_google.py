@@ -31,7 +31,7 @@ from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import RuleViolation, Thought
 from providers.simulator.faults import QUOTA_CODE
 from providers.simulator.signatures import Signer
-from providers.types import Message, ToolCall, ToolSpec
+from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import google_genai
 from providers.wire.google_genai import field
 
@@ -104,15 +104,15 @@ class GoogleFormat:
         tool_config = field(body, "toolConfig")
         return params | ({"toolConfig": tool_config} if tool_config is not None else {})
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> bool:
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
         """A reasoning profile thinks unless the budget is 0; thinking, it requires each model
         content of the current turn that calls a function to carry, on its first call, the
         signature it was issued with."""
         if not profile.reasoning:
-            return False
+            return None
         thinking = field(field(body, "generationConfig") or {}, "thinkingConfig") or {}
         if field(thinking, "thinkingBudget") == 0:
-            return False
+            return None
         contents = body.get("contents") or []
         for index in range(_current_turn_start(contents), len(contents)):
             content = contents[index]
@@ -129,14 +129,14 @@ class GoogleFormat:
             issued = base64.b64decode(signer.sign(signed_text(call.get("name"), call.get("args"))))
             if sent is None or not hmac.compare_digest(sent, issued):
                 raise RuleViolation(400, CORRUPTED_SIGNATURE)
-        return True
+        return _asked_reasoning(thinking)
 
     def call_id(self, rng: random.Random) -> str:
         return f"call_{rng.getrandbits(64):016x}"
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer) -> dict[str, Any]:
+              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
         response_id = f"sim-{reply_id:010d}"
         if refusal:
             return google_genai.reply_to_wire(response_id=response_id, model=model, text="", finish_reason="SAFETY",
@@ -163,3 +163,15 @@ class GoogleFormat:
             return google_genai.error_to_wire(429, QUOTA_MESSAGE, details=google_genai.quota_details(
                 per_day=per_day, retry_delay_s=None if per_day else retry_after_s))
         return google_genai.error_to_wire(status, STATUS_MESSAGES.get(status, message))
+
+
+def _asked_reasoning(thinking: dict[str, Any]) -> Reasoning:
+    """``thinkingLevel`` as an effort, a positive ``thinkingBudget`` as a budget; dynamic thinking
+    (no setting, or a budget of -1) as medium effort."""
+    level = field(thinking, "thinkingLevel")
+    budget = field(thinking, "thinkingBudget")
+    if isinstance(level, str):
+        return Reasoning(effort=level.lower())
+    if isinstance(budget, int) and budget > 0:
+        return Reasoning(budget_tokens=budget)
+    return Reasoning(effort="medium")

@@ -19,8 +19,11 @@ from aiohttp import web
 from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import RuleViolation, Thought
 from providers.simulator.signatures import Signer
-from providers.types import Message, ToolCall, ToolSpec
+from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import openai_chat
+
+# OpenAI's reasoning models think at medium effort when the request names none
+DEFAULT_EFFORT = "medium"
 
 # the body fields /stats reports per model
 SAMPLING_AND_REASONING = ("temperature", "top_p", "seed", "max_tokens", "max_completion_tokens", "reasoning_effort", "parallel_tool_calls")
@@ -41,12 +44,12 @@ class OpenAIFormat:
     def params(self, body: dict[str, Any]) -> dict[str, Any]:
         return {name: body[name] for name in SAMPLING_AND_REASONING if name in body}
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> bool:
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
         if not profile.reasoning:
-            return False
+            return None
         effort = body.get("reasoning_effort")
         reasoning_chat_rules(body, effort)
-        return effort != "none"
+        return None if effort == "none" else Reasoning(effort=effort if isinstance(effort, str) else DEFAULT_EFFORT)
 
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
         messages = openai_chat.messages_from_wire(body["messages"])
@@ -58,7 +61,7 @@ class OpenAIFormat:
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer) -> dict[str, Any]:
+              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
         return openai_chat.reply_to_wire(
             reply_id=f"chatcmpl-sim{reply_id:010d}", model=model, created=int(time.time()), text=text,
             tool_calls=tool_calls, refusal=text if refusal else None, input_tokens=input_tokens,

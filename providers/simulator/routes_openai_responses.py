@@ -28,7 +28,6 @@ from __future__ import annotations
 import random
 import re
 import time
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +36,11 @@ from aiohttp import web
 from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import RuleViolation, Thought
 from providers.simulator.signatures import Signer
-from providers.types import Message, ToolCall, ToolSpec
+from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import openai_chat, openai_responses
+
+# OpenAI's reasoning models think at medium effort when the request names none
+DEFAULT_EFFORT = "medium"
 
 # the body fields /stats reports per model
 SAMPLING_AND_REASONING = ("temperature", "top_p", "max_output_tokens", "max_tokens", "max_completion_tokens",
@@ -55,7 +57,7 @@ _CALL_AFTER_THINKING = re.compile(r"fc_sim(\d{10})_\d+_rs")
 
 @dataclass(frozen=True)
 class _Asked:
-    """What a request asked of its reply's shape, carried from ``check`` to ``reply``."""
+    """What a request asked of its reply's shape (the reply echoes tools, reasoning and store)."""
 
     tools: list[dict[str, Any]] = field(default_factory=list)
     encrypted: bool = False
@@ -63,10 +65,14 @@ class _Asked:
     reasoning: dict[str, Any] | None = None
     store: bool = True
 
-
-# The WireFormat seam hands ``reply`` no request body. Each request is served in one task, from
-# ``check`` to ``reply``, so the request's own context carries what it asked for.
-_ASKED: ContextVar[_Asked | None] = ContextVar("responses_asked", default=None)
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> _Asked:
+        reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else None
+        include = body.get("include")
+        return cls(tools=_flat_tools(body.get("tools")),
+                   encrypted=isinstance(include, list) and ENCRYPTED_CONTENT in include,
+                   summary=bool((reasoning or {}).get("summary")), reasoning=reasoning,
+                   store=body.get("store", True) is not False)
 
 
 class OpenAIResponsesFormat:
@@ -91,35 +97,31 @@ class OpenAIResponsesFormat:
                       if isinstance(item, dict) and "name" in item)
         return messages, tools
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> bool:
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
         _moved_fields(body)
-        tools = _flat_tools(body.get("tools"))
+        _flat_tools(body.get("tools"))
         store = body.get("store", True) is not False
         items = body.get("input")
         _replayed_items(items if isinstance(items, list) else [], store=store, signer=signer)
         reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else None
         effort = (reasoning or {}).get("effort")
-        thinking = False
-        if profile.reasoning:
-            temperature = body.get("temperature")
-            if temperature is not None and temperature != 1 and effort != "none":
-                # the body quoted in ai-christianson/RA.Aid#70, reported for gpt-5 through the AI SDK's
-                # Responses calls (sourcebot-dev/sourcebot#454); accepted with effort "none", as gpt-5.1+ do
-                raise RuleViolation(400, "Unsupported parameter: 'temperature' is not supported with this model.",
-                                    code="unsupported_parameter", param="temperature")
-            thinking = effort != "none"
-        include = body.get("include") or []
-        _ASKED.set(_Asked(tools=tools, encrypted=ENCRYPTED_CONTENT in include,
-                          summary=bool((reasoning or {}).get("summary")), reasoning=reasoning, store=store))
-        return thinking
+        if not profile.reasoning:
+            return None
+        temperature = body.get("temperature")
+        if temperature is not None and temperature != 1 and effort != "none":
+            # the body quoted in ai-christianson/RA.Aid#70, reported for gpt-5 through the AI SDK's
+            # Responses calls (sourcebot-dev/sourcebot#454); accepted with effort "none", as gpt-5.1+ do
+            raise RuleViolation(400, "Unsupported parameter: 'temperature' is not supported with this model.",
+                                code="unsupported_parameter", param="temperature")
+        return None if effort == "none" else Reasoning(effort=effort if isinstance(effort, str) else DEFAULT_EFFORT)
 
     def call_id(self, rng: random.Random) -> str:
         return f"call_{rng.getrandbits(96):024x}"
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer) -> dict[str, Any]:
-        asked = _ASKED.get() or _Asked()
+              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
+        asked = _Asked.of(body)
         tail = f"sim{reply_id:010d}"
         output: list[dict[str, Any]] = []
         if thought is not None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from providers.simulator.exchange import RuleViolation
 from providers.simulator.signatures import Signer
+from providers.types import Reasoning
 from providers.wire.anthropic_messages import EFFORTS, MIN_BUDGET_TOKENS, THINKING_BLOCKS
 
 DOCS = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
@@ -107,10 +108,11 @@ def _check_final_turn(messages: list[Any]) -> None:
         raise _invalid(MISSING_THINKING_BLOCK.format(index=index, found=first.get("type", "text")))
 
 
-def check(body: dict[str, Any], signer: Signer) -> bool:
-    """Raise ``RuleViolation`` for the first rule ``body`` breaks; return whether thinking is on."""
+def check(body: dict[str, Any], signer: Signer) -> Reasoning | None:
+    """Raise ``RuleViolation`` for the first rule ``body`` breaks; return how hard the model thinks
+    (None: thinking is off)."""
     if not _thinking_on(body):
-        return False
+        return None
     temperature = body.get("temperature")
     if temperature is not None and temperature != 1:
         raise _invalid(TEMPERATURE_WITH_THINKING)
@@ -120,4 +122,15 @@ def check(body: dict[str, Any], signer: Signer) -> bool:
     messages = body["messages"] if isinstance(body.get("messages"), list) else []
     _check_blocks(messages, signer)
     _check_final_turn(messages)
-    return True
+    return _asked_reasoning(body)
+
+
+def _asked_reasoning(body: dict[str, Any]) -> Reasoning:
+    """The budget of ``enabled`` thinking and the effort of ``output_config`` (adaptive thinking
+    without one runs at the API's default, high)."""
+    thinking = body["thinking"]
+    output_config = body.get("output_config")
+    effort = output_config.get("effort") if isinstance(output_config, dict) else None
+    if thinking["type"] == "enabled":
+        return Reasoning(effort=effort, budget_tokens=thinking["budget_tokens"])
+    return Reasoning(effort=effort or "high")
