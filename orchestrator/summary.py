@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -35,9 +36,13 @@ def summary_table(run_dir: Path) -> pl.DataFrame:
 
 
 def print_sweep_summary(run_dir: Path, console: Console) -> None:
-    view = Table(title=mask_keys(f"{run_dir}"))
-    for name in ("model", "task", "strategy", "episodes", "accuracy", "not scored"):
-        view.add_column(name, justify="right" if name in ("episodes", "accuracy", "not scored") else "left")
+    # a light frame, and names never cut: model ids of reasoning variants (``m@high``) and task names
+    # must read whole on an 80-column terminal
+    view = Table(title=mask_keys(f"{run_dir}"), box=box.SIMPLE_HEAD, pad_edge=False,
+                 collapse_padding=True)
+    for name in ("model", "task", "strategy", "episodes", "accuracy", "unscored"):
+        numeric = name in ("episodes", "accuracy", "unscored")
+        view.add_column(name, justify="right" if numeric else "left", no_wrap=True, overflow="fold", min_width=len(name))
     for row in summary_table(run_dir).iter_rows(named=True):
         accuracy = f"{row['accuracy']:.1%}" if row["scored"] else "—"
         view.add_row(mask_keys(row["model_id"]), row["task"], row["strategy"], str(row["episodes"]), accuracy,
