@@ -3,9 +3,9 @@ vLLM, Ollama, llama.cpp server, the simulator).
 
 One client per provider instance, reused for every call, on the SDK's aiohttp transport when
 installed (less client CPU per call than the default httpx one); SDK retries off so every attempt
-is seen by the gate. The reply is read as raw JSON and converted by ``providers.wire.openai_chat``,
-the same code the simulator uses to write it. SDK exceptions are translated in ``_translate``
-only.
+is seen by the gate (``OpenAIEndpoint``, shared with the Responses adapter). The reply is read as
+raw JSON and converted by ``providers.wire.openai_chat``, the same code the simulator uses to write
+it.
 
 The token limit goes out as ``max_completion_tokens`` on OpenAI's own endpoint (its reasoning models
 reject ``max_tokens``) and as ``max_tokens`` elsewhere (what most OpenAI-compatible servers read);
@@ -50,9 +50,64 @@ def reasoning_effort(reasoning: Reasoning | None, api: str) -> str | None:
     return reasoning.effort
 
 
-class OpenAIProvider:
+class OpenAIEndpoint:
+    """What both OpenAI APIs share: one client reused for every call, SDK retries off, the SDK's
+    request path with a body that is already wire JSON, the reply read as raw JSON by the API's
+    wire module, SDK exceptions translated in ``_translate`` only. A subclass names its ``PATH``
+    and ``WIRE_PARAMS`` and builds its body."""
+
+    PATH: str
+    WIRE_PARAMS: tuple[str, ...]  # the body fields that are sampling and reasoning parameters
+
+    def __init__(self, *, api_key: str, base_url: str | None, timeout_s: float,
+                 default_headers: dict[str, str] | None) -> None:
+        self._api_key = api_key
+        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0,
+                                          default_headers=default_headers, http_client=aiohttp_client(openai))
+
+    def _body(self, request: CompletionRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _read(body: dict[str, Any], latency_s: float) -> Completion:
+        raise NotImplementedError
+
+    def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
+        """The sampling and reasoning parameters the body for ``request`` carries."""
+        body = self._body(request)
+        return {name: body[name] for name in self.WIRE_PARAMS if name in body}
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        started = time.perf_counter()
+        try:
+            # The SDK's request path (auth, transport, status errors) without ``create``'s walk of
+            # the params through their TypedDict annotations: the body is already wire JSON, which
+            # that walk returns unchanged at about 1 ms of CPU per call.
+            content = await self._client.post(self.PATH, cast_to=bytes, body=self._body(request),
+                                              options={"timeout": request.timeout_s})
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        latency_s = time.perf_counter() - started
+        try:
+            completion = self._read(json.loads(content), latency_s)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
+        return checked(NAME, completion)
+
+    def _translate(self, exc: openai.APIError) -> ProviderError:
+        """The one place an SDK exception becomes a ProviderError."""
+        return translate_sdk_error(exc, self._api_key)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+class OpenAIProvider(OpenAIEndpoint):
     """``await OpenAIProvider(api_key=…, base_url=…).complete(request)`` → Completion, or a
     ``providers.errors.ProviderError``."""
+
+    PATH = CHAT_PATH
+    WIRE_PARAMS = WIRE_PARAMS
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
                  default_headers: dict[str, str] | None = None, token_param: TokenParam | None = None) -> None:
@@ -62,9 +117,7 @@ class OpenAIProvider:
             raise ProviderConfigError(f"{NAME}: token_param must be one of {', '.join(get_args(TokenParam))}, "
                                       f"not {token_param!r}")
         self._token_param = token_param
-        self._api_key = api_key
-        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0,
-                                          default_headers=default_headers, http_client=aiohttp_client(openai))
+        super().__init__(api_key=api_key, base_url=base_url, timeout_s=timeout_s, default_headers=default_headers)
 
     def _body(self, request: CompletionRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -85,34 +138,9 @@ class OpenAIProvider:
             body.update(request.extra_body)  # as the SDK merges extra_body: top-level fields
         return body
 
-    def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
-        """The sampling and reasoning parameters the body for ``request`` carries."""
-        body = self._body(request)
-        return {name: body[name] for name in WIRE_PARAMS if name in body}
-
-    async def complete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        try:
-            # The SDK's request path (auth, transport, status errors) without ``create``'s walk of
-            # the params through their TypedDict annotations: the body is already wire JSON, which
-            # that walk returns unchanged at about 1 ms of CPU per call.
-            content = await self._client.post(CHAT_PATH, cast_to=bytes, body=self._body(request),
-                                              options={"timeout": request.timeout_s})
-        except openai.APIError as exc:
-            raise self._translate(exc) from None
-        latency_s = time.perf_counter() - started
-        try:
-            completion = openai_chat.completion_from_wire(json.loads(content), latency_s=latency_s)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
-        return checked(NAME, completion)
-
-    def _translate(self, exc: openai.APIError) -> ProviderError:
-        """The one place an SDK exception becomes a ProviderError."""
-        return translate_sdk_error(exc, self._api_key)
-
-    async def aclose(self) -> None:
-        await self._client.close()
+    @staticmethod
+    def _read(body: dict[str, Any], latency_s: float) -> Completion:
+        return openai_chat.completion_from_wire(body, latency_s=latency_s)
 
 
 def translate_sdk_error(exc: openai.APIError, api_key: str) -> ProviderError:
