@@ -26,13 +26,15 @@ from providers.wire import openai_chat
 DEFAULT_EFFORT = "medium"
 
 # the body fields /stats reports per model
-SAMPLING_AND_REASONING = ("temperature", "top_p", "seed", "max_tokens", "max_completion_tokens", "reasoning_effort", "parallel_tool_calls")
+SAMPLING_AND_REASONING = ("temperature", "top_p", "seed", "max_tokens", "max_completion_tokens", "reasoning_effort",
+                          "parallel_tool_calls")
 
 
 class OpenAIFormat:
     """Reads Chat Completions requests and writes their replies and errors."""
 
     server_statuses: tuple[int, ...] = (500, 502, 503)
+    params_reported: tuple[str, ...] = SAMPLING_AND_REASONING
 
     def api_key(self, request: web.Request) -> str | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -42,7 +44,7 @@ class OpenAIFormat:
         return body.get("model")
 
     def params(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {name: body[name] for name in SAMPLING_AND_REASONING if name in body}
+        return {name: body[name] for name in self.params_reported if name in body}
 
     def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
         if not profile.reasoning:

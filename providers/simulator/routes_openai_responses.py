@@ -31,13 +31,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
 from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import RuleViolation, Thought
+from providers.simulator.routes_openai import OpenAIFormat
 from providers.simulator.signatures import Signer
 from providers.types import Message, Reasoning, ToolCall, ToolSpec
-from providers.wire import openai_chat, openai_responses
+from providers.wire import openai_responses
 
 # OpenAI's reasoning models think at medium effort when the request names none
 DEFAULT_EFFORT = "medium"
@@ -75,20 +74,11 @@ class _Asked:
                    store=body.get("store", True) is not False)
 
 
-class OpenAIResponsesFormat:
-    """Reads Responses requests and writes their replies and errors."""
+class OpenAIResponsesFormat(OpenAIFormat):
+    """Reads Responses requests and writes their replies; authentication, the model field and the
+    error bodies are Chat Completions' (``OpenAIFormat``)."""
 
-    server_statuses: tuple[int, ...] = (500, 502, 503)
-
-    def api_key(self, request: web.Request) -> str | None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" else None
-
-    def model(self, request: web.Request, body: dict[str, Any]) -> str | None:
-        return body.get("model")
-
-    def params(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {name: body[name] for name in SAMPLING_AND_REASONING if name in body}
+    params_reported = SAMPLING_AND_REASONING
 
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
         # Lenient where ``check`` answers with the real API's error (moved fields, nested tools).
@@ -141,9 +131,6 @@ class OpenAIResponsesFormat:
             reasoning=asked.reasoning, store=asked.store,
         )
 
-    def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
-              retry_after_s: float | None = None) -> dict[str, Any]:
-        return openai_chat.error_to_wire(status, message, code=code, param=param)
 
 
 def _moved_fields(body: dict[str, Any]) -> None:
