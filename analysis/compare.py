@@ -41,6 +41,7 @@ import numpy as np
 import polars as pl
 
 from analysis.accuracy import scored_episodes
+from analysis.cli_errors import reported
 from analysis.load import AnalysisError, RunData, load_runs
 from analysis.paired import ALPHA, holm, paired_comparison, rate_change
 
@@ -445,21 +446,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.bootstrap < 1:
         parser.error("--bootstrap must be at least 1")
-    try:
-        data = load_runs(args.run_dirs).collect()
-        comparisons = compare(data, models=args.models, n_boot=args.bootstrap, seed=args.seed)
+    def run() -> tuple[Comparisons, list[Path]]:
+        comparisons = compare(load_runs(args.run_dirs).collect(), models=args.models, n_boot=args.bootstrap,
+                              seed=args.seed)
         out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
-        written = write_comparisons(comparisons, out_dir)
-    except AnalysisError as exc:
-        print(f"compare: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"compare: error: cannot write the tables: {exc}", file=sys.stderr)
-        return 2
-    except pl.exceptions.PolarsError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"compare: error: cannot read the run data: {first_line}", file=sys.stderr)
-        return 2
+        return comparisons, write_comparisons(comparisons, out_dir)
+
+    outcome = reported("compare", "the tables", run)
+    if isinstance(outcome, int):
+        return outcome
+    comparisons, written = outcome
     from rich.console import Console
 
     from analysis.terminal import print_comparisons

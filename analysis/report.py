@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import argparse
 import html
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
 from rich.console import Console
 
 from analysis import plots, published
 from analysis.browser import browser_html
+from analysis.cli_errors import reported
 from analysis.compare import verdicts
 from analysis.episodes import episode_sample
 from analysis.findings import headline_findings
 from analysis.leaderboard import leaderboard_html
-from analysis.load import AnalysisError, RunData, load_runs
+from analysis.load import RunData, load_runs
 from analysis.render import Section, markdown_table, page, table_block
 from analysis.tables import ReportTable, Tables, compute_tables
 from analysis.terminal import print_summary
@@ -234,19 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.bootstrap < 1:
         parser.error("--bootstrap must be at least 1")
-    try:
-        result = build_report(
-            args.run_dirs, args.out, n_boot=args.bootstrap, seed=args.seed, length=args.length
-        )
-    except AnalysisError as exc:
-        print(f"report: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"report: error: cannot write the report: {exc}", file=sys.stderr)
-        return 2
-    except pl.exceptions.PolarsError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"report: error: cannot read the run data: {first_line}", file=sys.stderr)
-        return 2
+    result = reported("report", "the report", lambda: build_report(
+        args.run_dirs, args.out, n_boot=args.bootstrap, seed=args.seed, length=args.length))
+    if isinstance(result, int):
+        return result
     print_summary(result.index, result.tables, result.findings, Console())
     return 0
