@@ -33,6 +33,9 @@ def test_the_oracle_is_perfect_everywhere_and_single_call_fails_long_words(tmp_p
         tmp_path, tasks=list(tasks.TASK_NAMES), strategies=["native", "text"],
         models=[{"id": "oracle", "provider": "simulated", "model": "oracle"},
                 {"id": "oracle-anthropic", "provider": "simulated", "model": "oracle", "api_format": "anthropic"},
+                {"id": "oracle-responses", "provider": "simulated", "model": "oracle",
+                 "api_format": "openai_responses"},
+                {"id": "oracle-google", "provider": "simulated", "model": "oracle", "api_format": "google"},
                 {"id": "weak", "provider": "simulated", "model": "single-call"}])
     assert sweep(path) == 0
     run = tmp_path / "runs" / "e2e"
@@ -55,6 +58,25 @@ def test_the_oracle_is_perfect_everywhere_and_single_call_fails_long_words(tmp_p
     c = calls(run)
     assert c.height == df["n_attempts"].sum()
     assert set(c["episode_id"]) <= set(df["episode_id"])
+
+
+def test_the_oracle_thinking_through_every_wire_format_is_perfect_on_every_task(tmp_path):
+    # a simulated reasoning model of each API: it thinks, returns its thoughts as that API does and
+    # rejects what that API rejects, so a perfect score also proves the adapters keep every rule
+    reasoning = {"openai": {"effort": "high"}, "openai_responses": {"effort": "low"},
+                 "anthropic": {"budget_tokens": 1024}, "google": {"effort": "high"}}
+    path = write_config(
+        tmp_path, tasks=[{"name": name, "limit": 6} for name in tasks.TASK_NAMES], strategies=["native", "text"],
+        models=[{"id": f"thinker-{fmt}", "provider": "simulated", "model": "oracle", "api_format": fmt,
+                 "max_tokens": 4096, "reasoning": setting} for fmt, setting in reasoning.items()])
+    assert sweep(path) == 0
+    run = tmp_path / "runs" / "e2e"
+    df = episodes(run)
+    assert df.height == len(planned_ids(path)) == 4 * 4 * 6 * 2
+    assert df["status"].unique().to_list() == ["completed"]
+    assert df["correct"].all() and df["steps_match"].all()
+    assert (df["reasoning_tokens"] > 0).all()
+    assert set(calls(run)["outcome"]) == {"ok"}
 
 
 def test_under_heavy_faults_every_episode_ends_with_a_status_and_the_rate_holds(tmp_path):
