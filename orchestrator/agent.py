@@ -13,6 +13,7 @@ malformed and fed back as such).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -98,8 +99,8 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     def on_attempt(record: AttemptRecord) -> None:
         calls.append(call_row(run, episode_id, step, record))
 
-    environment = task.environment()
-    tools = tool_specs(environment)
+    # the episode's environment: in-process tools, or a session with an MCP server (tasks.mcp_task)
+    environment, session = None, contextlib.AsyncExitStack()
     messages: list[Message] = [Message("system", task.instructions), Message("user", example.question)]
     # the simulator seeds its policies from the request; the Anthropic format has no seed field
     extra_body = {"script": example_script(example), "seed": spec.seed} if model.send_script else None
@@ -108,6 +109,8 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     truncated, request_params = False, None  # request_params: JSON of the first request's parameters
 
     try:
+        environment = await session.enter_async_context(task.session(example))
+        tools = tool_specs(environment)
         for step in range(max_steps):  # noqa: B007 - `step` is read by on_attempt
             request = CompletionRequest(
                 model=model.request_model, messages=tuple(messages), tools=tools,
@@ -130,16 +133,19 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
                 status, answer, truncated = "completed", completion.text, completion.truncated
                 break
             for call in completion.tool_calls:
-                content, call_error = _execute(environment, call)
+                content, call_error = await _execute(environment, call)
                 tool_rows.append(ToolCallRow(call.name, call.arguments_json,
                                              None if call_error else content, call_error))
                 messages.append(Message("tool", content, tool_call_id=call.id, name=call.name))
+        await environment.settle()  # the final state, read before the environment closes
     except Refusal as exc:
         status, error = "refused", exc
     except ProviderError as exc:
         status, error = "provider_failed", exc
-    except Exception as exc:  # one broken episode must never stop the sweep
+    except Exception as exc:  # one broken episode (or its MCP server) must never stop the sweep
         status, error = "agent_error", exc
+    finally:
+        await session.aclose()
 
     scored = status in SCORED_STATUSES
     score = task.score(example, answer or "", environment) if scored else None
@@ -155,7 +161,7 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
         state_correct=score.state_correct if score else None,
         steps_match=score.steps_match if score else None,
         step_ratio=score.step_ratio if score else None,
-        n_steps=len(environment.calls), expected_steps=len(example.expected_steps),
+        n_steps=len(environment.calls) if environment is not None else 0, expected_steps=len(example.expected_steps),
         tool_calls=tool_rows, n_attempts=len(calls), n_retries=sum(1 for c in calls if c.attempt > 1),
         input_tokens=input_tokens, output_tokens=output_tokens,
         cost_usd=_cost(model, input_tokens, output_tokens, cached_input_tokens), started_at=started_at,
@@ -169,17 +175,17 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     return EpisodeResult(row, calls)
 
 
-def _execute(environment: Any, call: ToolCall) -> tuple[str, str | None]:
+async def _execute(environment: Any, call: ToolCall) -> tuple[str, str | None]:
     """Run one tool call; a malformed call becomes a tool error the model can read.
 
     The environment still sees a malformed call (with its unparsed text, which it rejects), so it
     counts as a step taken, as it would for any other bad call.
     """
     if call.error:
-        environment.call(call.name, call.raw_arguments)
+        await environment.call(call.name, call.raw_arguments)
         message = f"Error: the arguments of {call.name!r} are not valid JSON ({call.error}); call it again."
         return message, message
-    result = environment.call(call.name, call.arguments)
+    result = await environment.call(call.name, call.arguments)
     return result.content, result.error
 
 

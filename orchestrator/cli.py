@@ -80,8 +80,9 @@ def _is_user_error(exc: Exception) -> bool:
     # Imported here, not at the top, so that `tasks` and `report` do not pay for pydantic.
     from orchestrator.config import ConfigError
     from providers.keys import MissingApiKey
+    from tasks.plugins import PluginError
 
-    return isinstance(exc, ConfigError | MissingApiKey)
+    return isinstance(exc, ConfigError | MissingApiKey | PluginError)
 
 
 def _sweep(args: argparse.Namespace) -> int:

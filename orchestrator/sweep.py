@@ -146,6 +146,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     from ray.exceptions import RayActorError
 
     from orchestrator.runner import EpisodeRunner
+    from orchestrator.task_sources import runtime_env as task_runtime_env
 
     n_runners = config.ray.runners
     capacity = config.ray.max_concurrency_per_runner
@@ -159,6 +160,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     # to fall back to the head), soft for replacements, so a lost node's goes elsewhere.
     nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
     spawned = 0
+    shipped = task_runtime_env(config.task_sources) if len(nodes) > 1 or ray.util.client.ray.is_connected() else None
 
     def spawn(index: int, name: str) -> RunnerSlot:
         nonlocal spawned
@@ -167,7 +169,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
         spawned += 1
         actor = actor_cls.options(
             name=f"toolsweep/{run_dir.name}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
-            scheduling_strategy=placement, max_concurrency=4 * capacity,
+            scheduling_strategy=placement, max_concurrency=4 * capacity, runtime_env=shipped,
         ).remote(config, run=run_dir.name, runner=name, index=index, n_runners=n_runners,
                                  simulator_url=simulator_url, max_concurrency=capacity)
         # an endpoint whose max_in_flight is below the number of runners is served by the first few

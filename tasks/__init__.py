@@ -64,16 +64,19 @@ class UnknownTaskError(KeyError, ValueError):
 def register(source: TaskSource) -> None:
     """Make ``source``'s task known by its name in this process (a plugin or an MCP server).
 
-    Registering the same source again is a no-op; another source under a name already taken is a
-    ``ValueError`` (a built-in task cannot be replaced).
+    Registering the same source again is a no-op; another source under a plugin's name replaces
+    it (and what was built from it); a built-in task cannot be replaced (``ValueError``).
     """
     with _lock:
         known = _sources.get(source.name)
-        if known is not None and known != source:
-            if known.builtin:
-                raise ValueError(f"task {source.name!r} is built in; give your task another name")
-            raise ValueError(f"task {source.name!r} is already registered from another source")
+        if known == source:
+            return
+        if known is not None and known.builtin:
+            raise ValueError(f"task {source.name!r} is built in; give your task another name")
         _sources[source.name] = source
+    if known is not None:
+        plugin.cache_clear()
+        get_task.cache_clear()
 
 
 def unregister(name: str) -> None:

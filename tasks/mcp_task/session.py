@@ -32,7 +32,10 @@ from tasks.tooling import clip
 
 MAX_TOOL_PAGES = 100  # a server whose tool listing never ends cannot hang an episode
 STDERR_TAIL = 300  # characters of the server's stderr quoted in a failure
+# Per event loop (asyncio primitives bind to one) and server: the turn of a shared server reset
+# per episode, and the cap on servers open at once (``max_sessions``).
 _shared_server_locks: dict[tuple[int, str], asyncio.Lock] = {}
+_session_slots: dict[tuple[int, str], asyncio.Semaphore] = {}
 
 
 class McpSession:
@@ -49,6 +52,7 @@ class McpSession:
         self._stack = AsyncExitStack()
         self._stderr: IO[str] | None = None
         self._lock: asyncio.Lock | None = None
+        self._slot: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> McpSession:
         try:
@@ -63,10 +67,14 @@ class McpSession:
 
     async def _open(self) -> None:
         spec = self.spec
+        key = (id(asyncio.get_running_loop()), spec.where)
         if spec.url is not None and spec.reset is not None:
             # one shared server, reset per episode: its episodes take turns in this process
-            self._lock = _shared_server_locks.setdefault((id(asyncio.get_running_loop()), spec.url), asyncio.Lock())
+            self._lock = _shared_server_locks.setdefault(key, asyncio.Lock())
             await self._lock.acquire()
+        if spec.max_sessions is not None:
+            self._slot = _session_slots.setdefault(key, asyncio.Semaphore(spec.max_sessions))
+            await self._slot.acquire()
         try:
             # asyncio's timeout, not an anyio cancel scope: the client's own scopes stay open after
             # this block, and anyio scopes must close in the order they opened
@@ -79,8 +87,8 @@ class McpSession:
         except EnvironmentFailure:
             raise
         except Exception as exc:
-            raise EnvironmentFailure(f"MCP server {spec.where} failed while starting: "
-                                     f"{_describe(exc)}{self._stderr_tail()}") from None
+            doing = "failed while starting" if spec.url is None else "cannot be reached (is it running?)"
+            raise EnvironmentFailure(f"MCP server {spec.where} {doing}: {_describe(exc)}{self._stderr_tail()}") from None
         self.tools = [Tool(t.name, t.description or t.title or t.name, dict(t.input_schema), _remote)
                       for t in self.listed if t.name not in spec.hidden]
         names = {t.name for t in self.listed}
@@ -163,9 +171,9 @@ class McpSession:
 
     async def _close(self) -> None:
         try:
-            # the SDK's stdio shutdown is bounded (about 6 s at worst); this bounds the rest
-            with anyio.move_on_after(self.spec.start_timeout_s, shield=True):
-                await self._stack.aclose()
+            # No scope of our own around this: the client's scopes opened first and must close
+            # first. The SDK bounds it: stdio closes stdin, waits 2 s, then SIGTERM and SIGKILL.
+            await self._stack.aclose()
         except Exception:  # noqa: S110 - a server that fails while stopping has nothing more to say
             pass
         finally:
@@ -176,6 +184,9 @@ class McpSession:
             if self._lock is not None and self._lock.locked():
                 self._lock.release()
                 self._lock = None
+            if self._slot is not None:
+                self._slot.release()
+                self._slot = None
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:

@@ -23,20 +23,22 @@ class McpServer:
     before each episode). ``dataset`` is the absolute path of the JSONL examples. ``reset`` and
     ``state`` name tools of the server that the model is not offered: ``reset`` runs before each
     episode, ``state``'s text after it is the final state compared with ``expected_state``.
-    ``start_timeout_s`` bounds connecting and listing the tools, ``call_timeout_s`` each call.
+    ``env_from`` names environment variables passed on to the server (their values stay out of
+    configs and logs). ``start_timeout_s`` bounds connecting and listing the tools, ``call_timeout_s`` each call.
     """
 
     dataset: str
     command: tuple[str, ...] | None = None
     url: str | None = None
     cwd: str | None = None
-    env: tuple[tuple[str, str], ...] = ()
+    env_from: tuple[str, ...] = ()  # environment variables passed on to a command
     reset: str | None = None
     state: str | None = None
     answers: AnswerRule = "short"
     instructions: str = DEFAULT_INSTRUCTIONS
     start_timeout_s: float = 20.0
     call_timeout_s: float = 30.0
+    max_sessions: int | None = None  # servers open at once per runner process (None: no limit)
     hidden: frozenset[str] = field(init=False, default=frozenset())
 
     def __post_init__(self) -> None:
@@ -61,6 +63,7 @@ class McpServer:
         return [sys.executable if head in ("python", "python3") else head, *rest]
 
     def environ(self) -> dict[str, str]:
-        """What the server process gets on top of the SDK's safe default environment."""
-        return {"PYTHONUNBUFFERED": "1", **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ
-                                           else {}), **dict(self.env)}
+        """What the server process gets on top of the SDK's safe default environment (PATH, HOME, …):
+        ``PYTHONPATH`` when set, and the variables ``env_from`` names, read when the server starts."""
+        names = ("PYTHONPATH", *self.env_from)
+        return {"PYTHONUNBUFFERED": "1", **{name: os.environ[name] for name in names if name in os.environ}}
