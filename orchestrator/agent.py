@@ -99,7 +99,7 @@ async def run_episode(*, run: str, episode_id: str, spec: Any, task: Any, exampl
     def on_attempt(record: AttemptRecord) -> None:
         calls.append(call_row(run, episode_id, step, record))
 
-    # the episode's environment: in-process tools, or a session with an MCP server (tasks.mcp_task)
+    # the episode's environment: in-process tools, or a session with an MCP server (orchestrator.mcp_tools)
     environment, session = None, contextlib.AsyncExitStack()
     messages: list[Message] = [Message("system", task.instructions), Message("user", example.question)]
     # the simulator seeds its policies from the request; the Anthropic format has no seed field

@@ -111,7 +111,7 @@ class _Strict(BaseModel):
 
 
 class McpSettings(_Strict):
-    """``tasks[].mcp``: an MCP tool server as the task's environment (``tasks.mcp_task``).
+    """``tasks[].mcp``: an MCP tool server as the task's environment (``orchestrator.mcp_tools``).
 
     ``command`` (stdio: one server process per episode) or ``url`` (streamable HTTP: a server that
     runs already). Paths (``dataset``, ``cwd``) are relative to the sweep file; ``cwd`` defaults to
@@ -708,39 +708,57 @@ def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, en
                                           "use max_completion_tokens (the default on OpenAI's endpoint)")
 
 
+def _installed_task_names() -> list[str]:
+    """Task names installed packages register (the entry-point group of ``tasks.plugins``)."""
+    from importlib import metadata
+
+    return sorted({ep.name for ep in metadata.entry_points(group="toolsweep.tasks")})
+
+
+def _load_own_task(config: SweepConfig, selection: TaskSelection) -> str | None:
+    """Load, register and check a task the sweep brings (``tasks.plugins``); the problem, or None."""
+    import tasks
+    from orchestrator.task_sources import source_of, with_digest
+
+    source = source_of(selection, config.base_dir)
+    if source is None:
+        return f"unknown task {selection.name!r}"
+    try:
+        source = with_digest(source)
+        tasks.register(source)
+        if selection.dataset in tasks.dataset_names(selection.name):
+            tasks.verify_task(selection.name, selection.dataset, config.scoring)
+    except (tasks.PluginError, ValueError) as exc:
+        return " ".join(str(exc).split())
+    config._task_sources.append(source)
+    return None
+
+
 def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple[Loc, str]]:
     import tasks  # the task registry; imported here so the schema loads without the datasets
-    from orchestrator.task_sources import source_of, with_digest
-    from tasks.plugins import PluginError, entry_point_names
-
     seen_tasks: set[str] = set()
     config._task_sources = []
     for i, selection in enumerate(config.tasks):
         if selection.plugin and selection.name in tasks.TASK_NAMES:
             yield ("tasks", i, "name"), f"{selection.name!r} is a built-in task; give your own task another name"
             continue
-        source = source_of(selection, config.base_dir)
-        if source is None and selection.name not in tasks.TASK_NAMES:
-            installed = entry_point_names()
-            known = ", ".join([*tasks.TASK_NAMES, *installed])
-            yield ("tasks", i, "name"), (f"unknown task {selection.name!r} (known: {known}; for your own task "
-                                         "give module, path or mcp)")
-            continue
+        if not selection.plugin and selection.name not in tasks.TASK_NAMES:
+            installed = _installed_task_names()
+            if selection.name not in installed:
+                known = ", ".join([*tasks.TASK_NAMES, *installed])
+                yield ("tasks", i, "name"), (f"unknown task {selection.name!r} (known: {known}); "
+                                             "a task of your own takes module, path or mcp")
+                continue
         if selection.name in seen_tasks:
             yield ("tasks", i), f"task {selection.name!r} is listed twice"
             continue
         seen_tasks.add(selection.name)
-        if source is not None:
-            at = ("tasks", i, next((k for k in ("module", "path", "mcp") if getattr(selection, k) is not None), "name"))
-            try:
-                source = with_digest(source)
-                tasks.register(source)
-                if selection.dataset in tasks.dataset_names(selection.name):
-                    tasks.verify_task(selection.name, selection.dataset, config.scoring)
-            except (PluginError, ValueError) as exc:
-                yield at, " ".join(str(exc).split())
+        if selection.name not in tasks.TASK_NAMES:
+            problem = _load_own_task(config, selection)
+            if problem is not None:
+                key = next((k for k in ("module", "path", "mcp") if getattr(selection, k) is not None), "name")
+                yield ("tasks", i, key), problem
                 continue
-            config._task_sources.append(source)
             mcp = selection.mcp
             if mcp is not None and mcp.url is not None and mcp.reset is not None and config.ray.runners > 1:
                 yield ("tasks", i, "mcp", "reset"), (f"a shared server reset per episode serves one runner at a time: "

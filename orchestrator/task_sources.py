@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import tasks
-from tasks.mcp_task.spec import DEFAULT_INSTRUCTIONS, McpServer
+from orchestrator.mcp_tools.spec import DEFAULT_INSTRUCTIONS, McpServer
 from tasks.plugins import TaskSource, entry_point_names, load_plugin, source_digest
 
 

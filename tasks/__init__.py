@@ -13,7 +13,7 @@
 
 Every task is loaded through the plugin API (``tasks.plugins``), the built-in ones included: a
 task module, a Python file, an installed package (entry point ``toolsweep.tasks``) or an MCP tool
-server (``tasks.mcp_task``), registered by name with :func:`register`.
+server (``orchestrator.mcp_tools``), registered by name with :func:`register`.
 
 Each built-in task lives in its own folder (environment and tools, dataset loader, ``data/*.jsonl``);
 ``typewriter_single`` and ``typewriter_26`` share the typewriter folder and its words. A task is

@@ -2,7 +2,7 @@
 
 Every task, the four built-in ones included, is loaded here from a :class:`TaskSource`: a module
 to import (``module``), a Python file (``path``), an installed package registered under the
-entry-point group ``toolsweep.tasks``, or an MCP tool server (``mcp``, see ``tasks.mcp_task``).
+entry-point group ``toolsweep.tasks``, or an MCP tool server (``mcp``: a spec that loads itself, ``orchestrator.mcp_tools``).
 
 A task module takes one of two forms.
 
@@ -74,7 +74,7 @@ class TaskSource:
     module: str | None = None
     path: str | None = None
     entry_point: str | None = None
-    mcp: Any = None  # tasks.mcp_task.McpServer; typed loosely so this module never imports the SDK
+    mcp: Any = None  # a server spec with ``load(name) -> TaskPlugin`` (orchestrator.mcp_tools.McpServer)
     digest: str | None = None
     builtin: bool = False
 
@@ -100,9 +100,10 @@ class TaskPlugin:
 def load_plugin(source: TaskSource) -> TaskPlugin:
     """Load the task ``source`` names; ``PluginError`` (one line) when it cannot be."""
     if source.mcp is not None:
-        from tasks.mcp_task import load_mcp_plugin  # the MCP SDK loads only for MCP tasks
-
-        return load_mcp_plugin(source.name, source.mcp)
+        # The MCP client lives with the orchestrator (tasks needs nothing beyond the standard
+        # library): the spec brings its own loader.
+        plugin: TaskPlugin = source.mcp.load(source.name)
+        return plugin
     if source.path is not None:
         module, origin = _import_path(Path(source.path)), Path(source.path)
     elif source.entry_point is not None:

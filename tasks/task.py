@@ -59,7 +59,7 @@ class Task:
 
     An episode's environment is opened with :meth:`session`: ``make_environment`` (in-process
     tools) adapted to the async interface, or ``open_session`` for environments that live
-    elsewhere (an MCP server, ``tasks.mcp_task``), which have no synchronous ``environment()``.
+    elsewhere (an MCP server, ``orchestrator.mcp_tools``), which have no synchronous ``environment()``.
     """
 
     name: str

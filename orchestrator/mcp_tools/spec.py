@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 AnswerRule = Literal["short", "number", "state"]
 DEFAULT_INSTRUCTIONS = (
@@ -54,6 +54,12 @@ class McpServer:
     def where(self) -> str:
         """How to name this server in a message."""
         return self.url if self.url is not None else " ".join(self.command or ())
+
+    def load(self, name: str) -> Any:
+        """The task module of this server, for ``tasks.plugins.load_plugin`` (a ``TaskPlugin``)."""
+        from orchestrator.mcp_tools.task import load_mcp_plugin
+
+        return load_mcp_plugin(name, self)
 
     def argv(self) -> list[str]:
         """The command to start: ``python`` means the interpreter ToolSweep itself runs on, so a

@@ -25,8 +25,8 @@ import anyio
 from mcp import Client, MCPError, StdioServerParameters, stdio_client
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
+from orchestrator.mcp_tools.spec import McpServer
 from tasks.environment import EnvironmentFailure, Tool, ToolCallRecord, ToolResult
-from tasks.mcp_task.spec import McpServer
 from tasks.task import ExpectedCall
 from tasks.tooling import clip
 

@@ -1,6 +1,6 @@
 """MCP tool servers as task environments: the server's tools are the task's tools.
 
-A task is an :class:`~tasks.mcp_task.spec.McpServer` (how to reach the server) and a JSONL
+A task is an :class:`~orchestrator.mcp_tools.spec.McpServer` (how to reach the server) and a JSONL
 dataset. A dataset row is an ordinary example row (``id``, ``question``, ``reference``,
 ``expected_steps``, optionally ``expected_state``, ``order_matters``, ``difficulty``) plus an
 optional ``setup``: calls run on the server before the episode, unseen by the model (to seed the
@@ -22,14 +22,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from orchestrator.mcp_tools.spec import McpServer
 from tasks.answers import numeric_answer_matches, short_answer_matches
 from tasks.dataset import example_from_row, parse_rows, parse_steps
-from tasks.mcp_task.spec import McpServer
 from tasks.plugins import PluginError, TaskPlugin, check_reference
 from tasks.task import Example, ExpectedCall, Task
 from tasks.variants import DEFAULT_DATASET
 
-__all__ = ["McpServer", "load_mcp_plugin", "verify"]
+__all__ = ["load_mcp_plugin", "read_dataset", "verify"]
 
 _MATCHERS: dict[str, Callable[[str, str], bool] | None] = {
     "short": short_answer_matches, "number": numeric_answer_matches, "state": None,
@@ -57,7 +57,7 @@ def load_mcp_plugin(name: str, spec: McpServer) -> TaskPlugin:
 
 
 def _open_session(spec: McpServer, setups: dict[str, tuple[ExpectedCall, ...]], example: Example) -> Any:
-    from tasks.mcp_task.session import McpSession  # the SDK loads with the first episode
+    from orchestrator.mcp_tools.session import McpSession  # the SDK loads with the first episode
 
     return McpSession(spec, setups.get(example.id, ()))
 
@@ -132,8 +132,8 @@ def schema_problem(schema: dict[str, Any], arguments: Any) -> str | None:
 
 
 async def _list(spec: McpServer) -> list[Any]:
+    from orchestrator.mcp_tools.session import McpSession
     from tasks.environment import EnvironmentFailure
-    from tasks.mcp_task.session import McpSession
 
     try:
         async with McpSession(spec) as session:
