@@ -47,7 +47,9 @@ def source_of(selection: Any, base_dir: Path) -> TaskSource | None:
 
 def with_digest(source: TaskSource) -> TaskSource:
     """``source`` with the hash of what it loads now (``PluginError`` when it cannot be loaded)."""
-    return replace(source, digest=source_digest(load_plugin(source)))
+    plugin = load_plugin(source)
+    search = str(plugin.search_path) if plugin.search_path and (source.module or source.entry_point) else None
+    return replace(source, digest=source_digest(plugin), search_path=search)
 
 
 def register_sources(sources: list[TaskSource]) -> None:

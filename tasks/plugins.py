@@ -38,6 +38,7 @@ import hashlib
 import importlib
 import importlib.util
 import sys
+import sysconfig
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -77,6 +78,7 @@ class TaskSource:
     mcp: Any = None  # a server spec with ``load(name) -> TaskPlugin`` (orchestrator.mcp_tools.McpServer)
     digest: str | None = None
     builtin: bool = False
+    search_path: str | None = None  # the folder the driver imported ``module``/``entry_point`` from
 
     @property
     def kind(self) -> str:
@@ -92,6 +94,7 @@ class TaskPlugin:
     build: Callable[[str, str], Task]  # (dataset, scoring) -> Task
     files: tuple[Path, ...] = ()  # hashed into the run directory's manifest
     root: Path | None = None  # the directory a cluster needs: the module's package or folder
+    search_path: Path | None = None  # the sys.path entry the module was imported from
     check: bool = True  # run the dataset checks (the built-ins have their own tests)
     extra: Mapping[str, Any] = field(default_factory=dict)  # settings hashed with the files
     verify: Callable[[Task], None] | None = None  # checks that need more than the data (an MCP server's tools)
@@ -104,6 +107,10 @@ def load_plugin(source: TaskSource) -> TaskPlugin:
         # library): the spec brings its own loader.
         plugin: TaskPlugin = source.mcp.load(source.name)
         return plugin
+    if source.search_path is not None and source.search_path not in sys.path and Path(source.search_path).is_dir():
+        # a runner on the driver's machine (or a shared file system) finds the module where the driver did
+        sys.path.append(source.search_path)
+        importlib.invalidate_caches()
     if source.path is not None:
         module, origin = _import_path(Path(source.path)), Path(source.path)
     elif source.entry_point is not None:
@@ -120,6 +127,7 @@ def plugin_from_module(name: str, module: ModuleType, origin: Path | None, *, ch
     """The :class:`TaskPlugin` of an imported task module (either form; see the module docstring)."""
     where = str(origin) if origin else module.__name__
     root = _package_root(module, origin)
+    search = origin.parents[module.__name__.count(".") + (1 if hasattr(module, "__path__") else 0)] if origin else None
     files = _source_files(module, origin)
     if callable(getattr(module, "build", None)):
         raw = getattr(module, "DATASETS", (DEFAULT_DATASET,))
@@ -132,11 +140,11 @@ def plugin_from_module(name: str, module: ModuleType, origin: Path | None, *, ch
                 raise PluginError(f"{where}: build() returned {type(task).__name__}, not a tasks.Task")
             return task if task.name == name else replace(task, name=name)
 
-        return TaskPlugin(name, datasets, build, files, root, check)
+        return TaskPlugin(name, datasets, build, files, root, search_path=search, check=check)
     declared = _declared(module, where)
     data_files = tuple(p for p in declared["datasets"].values() if isinstance(p, Path))
     return TaskPlugin(name, tuple(declared["datasets"]), lambda dataset, scoring: _build_declared(
-        name, declared, dataset, scoring, where), files + data_files, root, check)
+        name, declared, dataset, scoring, where), files + data_files, root, search_path=search, check=check)
 
 
 def _declared(module: ModuleType, where: str) -> dict[str, Any]:
@@ -331,12 +339,20 @@ def _import_failure(what: str, exc: Exception) -> str:
     if isinstance(exc, SyntaxError) and exc.filename:
         location = f"{exc.filename}:{exc.lineno}: "
     elif frames:
-        # the deepest frame outside ToolSweep's own modules: the user's line
-        own = Path(__file__).resolve().parent
-        user = [f for f in frames if not Path(f.filename).resolve().is_relative_to(own)] or frames
+        # the deepest frame in the user's code: not ToolSweep's, not the standard library's, not
+        # an installed package's
+        user = [f for f in frames if not _library_file(f.filename)] or frames
         location = f"{user[-1].filename}:{user[-1].lineno}: "
     message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     return f"{location}{what} failed to import: {type(exc).__name__}: {' '.join(message.split())}"
+
+
+def _library_file(filename: str) -> bool:
+    path = Path(filename).resolve()
+    libraries = {Path(__file__).resolve().parent, *(Path(p).resolve() for p in (
+        sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]))}
+    return (any(path.is_relative_to(lib) for lib in libraries) or "site-packages" in path.parts
+            or filename.startswith("<"))
 
 
 def _module_file(module: ModuleType) -> Path | None:
