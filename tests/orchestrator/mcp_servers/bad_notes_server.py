@@ -4,7 +4,8 @@ against the working server, then its episodes meet the broken one).
     python bad_notes_server.py MODE FLAG_FILE
 
 MODE: ``exit`` (exits at start, saying why on stderr), ``hang-list`` (never answers the tool
-listing), ``crash`` (the process dies on the second tool call of an episode).
+listing), ``crash`` (the process dies when asked to list or count: the second call the model makes in the
+examples the tests use, never a setup call).
 """
 
 from __future__ import annotations
@@ -31,13 +32,12 @@ if flag.exists():
 
         server.list_tools = hang  # type: ignore[method-assign]
     if mode == "crash":
-        original, calls = server.call_tool, []
+        original = server.call_tool
 
-        async def crash_on_second(name, arguments, context=None):  # type: ignore[no-untyped-def]
-            calls.append(name)
-            if len([c for c in calls if c not in ("reset", "dump_notes")]) == 2:
+        async def crash_on_list_or_count(name, arguments, context=None):  # type: ignore[no-untyped-def]
+            if name in ("list_notes", "count_words"):
                 os._exit(1)
             return await original(name, arguments, context)
 
-        server.call_tool = crash_on_second  # type: ignore[method-assign]
+        server.call_tool = crash_on_list_or_count  # type: ignore[method-assign]
 server.run()
