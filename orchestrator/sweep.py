@@ -27,6 +27,7 @@ from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
 from orchestrator.rundir import RunDir, done_episode_ids
 from orchestrator.summary import print_summary
+from orchestrator.task_sources import runtime_env as task_runtime_env
 from orchestrator.writer import PartWriter
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 130
@@ -87,7 +88,9 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
                 sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
                 simulator_url = sim.base_url
                 stack.callback(_save_simulator_stats, sim, run_dir)
-            stack.enter_context(RaySession(address))
+            # joining a cluster: the sweep's own tasks travel to the nodes with the job (Ray ships
+            # local folders only at the job level); a local Ray shares this file system
+            stack.enter_context(RaySession(address, runtime_env=task_runtime_env(config.task_sources) if address else None))
             stack.enter_context(progress)
             _drive(config, run_dir, todo, writer, progress, simulator_url)
     except KeyboardInterrupt:
@@ -146,7 +149,6 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     from ray.exceptions import RayActorError
 
     from orchestrator.runner import EpisodeRunner
-    from orchestrator.task_sources import runtime_env as task_runtime_env
 
     n_runners = config.ray.runners
     capacity = config.ray.max_concurrency_per_runner
@@ -160,7 +162,6 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
     # to fall back to the head), soft for replacements, so a lost node's goes elsewhere.
     nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
     spawned = 0
-    shipped = task_runtime_env(config.task_sources) if len(nodes) > 1 or ray.util.client.ray.is_connected() else None
 
     def spawn(index: int, name: str) -> RunnerSlot:
         nonlocal spawned
@@ -169,7 +170,7 @@ def _drive(config: SweepConfig, run_dir: RunDir, todo: list[EpisodeSpec], writer
         spawned += 1
         actor = actor_cls.options(
             name=f"toolsweep/{run_dir.name}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
-            scheduling_strategy=placement, max_concurrency=4 * capacity, runtime_env=shipped,
+            scheduling_strategy=placement, max_concurrency=4 * capacity,
         ).remote(config, run=run_dir.name, runner=name, index=index, n_runners=n_runners,
                                  simulator_url=simulator_url, max_concurrency=capacity)
         # an endpoint whose max_in_flight is below the number of runners is served by the first few
