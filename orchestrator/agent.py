@@ -13,9 +13,11 @@ malformed and fed back as such).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -57,13 +59,15 @@ class ToolOutput(Protocol):
 
 
 class EpisodeEnvironment(Protocol):
-    """A fresh world for one episode: the tools it offers, the calls it saw, and calling a tool."""
+    """A fresh world for one episode (``tasks.EpisodeEnvironment``: in-process tools, or an MCP
+    server's): the tools it offers, the calls it saw, calling a tool, and settling its final state."""
 
     @property
     def tools(self) -> Sequence[OfferedTool]: ...
     @property
     def calls(self) -> Sequence[object]: ...
-    def call(self, name: str, arguments: Any) -> ToolOutput: ...
+    async def call(self, name: str, arguments: Any) -> ToolOutput: ...
+    async def settle(self) -> None: ...
 
 
 class ExpectedStep(Protocol):
@@ -94,14 +98,14 @@ EnvironmentT = TypeVar("EnvironmentT", bound=EpisodeEnvironment)
 
 
 class EpisodeTask(Protocol[ExampleIn, EnvironmentT]):
-    """A task as an episode uses it: instructions, fresh environments, and the scorer of its own
-    examples in its own environments."""
+    """A task as an episode uses it: instructions, a fresh environment per episode, and the scorer
+    of its own examples in its own environments."""
 
     @property
     def name(self) -> str: ...
     @property
     def instructions(self) -> str: ...
-    def environment(self) -> EnvironmentT: ...
+    def session(self, example: ExampleIn) -> AbstractAsyncContextManager[EnvironmentT]: ...
     def score(self, example: ExampleIn, answer: str | None, environment: EnvironmentT) -> Score: ...
 
 
@@ -177,8 +181,8 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
     def on_attempt(record: AttemptRecord) -> None:
         calls.append(call_row(run, episode_id, step, record))
 
-    environment = task.environment()
-    tools = tool_specs(environment)
+    # the episode's environment: in-process tools, or a session with an MCP server (orchestrator.mcp_tools)
+    environment, session = None, contextlib.AsyncExitStack()
     messages: list[Message] = [Message("system", task.instructions), Message("user", example.question)]
     # the simulator seeds its policies from the request; the Anthropic format has no seed field
     extra_body = {"script": example_script(example), "seed": spec.seed} if model.send_script else None
@@ -189,6 +193,8 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
     truncated, request_params = False, None  # request_params: JSON of the first request's parameters
 
     try:
+        environment = await session.enter_async_context(task.session(example))
+        tools = tool_specs(environment)
         for step in range(max_steps):  # noqa: B007 - `step` is read by on_attempt
             request = CompletionRequest(
                 model=model.request_model, messages=tuple(messages), tools=tools,
@@ -211,19 +217,23 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
                 status, answer, truncated = "completed", completion.text, completion.truncated
                 break
             for call in completion.tool_calls:
-                content, call_error = _execute(environment, call)
+                content, call_error = await _execute(environment, call)
                 tool_rows.append(ToolCallRow(call.name, call.arguments_json,
                                              None if call_error else content, call_error))
                 messages.append(Message("tool", content, tool_call_id=call.id, name=call.name))
+        await environment.settle()  # the final state, read before the environment closes
     except Refusal as exc:
         status, error = "refused", exc
     except ProviderError as exc:
         status, error = "provider_failed", exc
-    except Exception as exc:  # one broken episode must never stop the sweep
+    except Exception as exc:  # one broken episode (or its MCP server) must never stop the sweep
         status, error = "agent_error", exc
+    finally:
+        await session.aclose()
 
     scored = status in SCORED_STATUSES
-    score = task.score(example, answer or "", environment) if scored else None
+    # a scored episode got as far as an answer, so its environment was opened
+    score = task.score(example, answer or "", environment) if scored and environment is not None else None
     cause = getattr(error, "cause", None)
     input_tokens = sum(c.input_tokens for c in calls)
     output_tokens = sum(c.output_tokens for c in calls)
@@ -236,7 +246,7 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
         state_correct=score.state_correct if score else None,
         steps_match=score.steps_match if score else None,
         step_ratio=score.step_ratio if score else None,
-        n_steps=len(environment.calls), expected_steps=len(example.expected_steps),
+        n_steps=len(environment.calls) if environment is not None else 0, expected_steps=len(example.expected_steps),
         tool_calls=tool_rows, n_attempts=len(calls), n_retries=sum(1 for c in calls if c.attempt > 1),
         input_tokens=input_tokens, output_tokens=output_tokens,
         cost_usd=_cost(model, input_tokens, output_tokens, cached_input_tokens), started_at=started_at,
@@ -250,17 +260,17 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
     return EpisodeResult(row, calls)
 
 
-def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None]:
+async def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None]:
     """Run one tool call; a malformed call becomes a tool error the model can read.
 
     The environment still sees a malformed call (with its unparsed text, which it rejects), so it
     counts as a step taken, as it would for any other bad call.
     """
     if call.error:
-        environment.call(call.name, call.raw_arguments)
+        await environment.call(call.name, call.raw_arguments)
         message = f"Error: the arguments of {call.name!r} are not valid JSON ({call.error}); call it again."
         return message, message
-    result = environment.call(call.name, call.arguments)
+    result = await environment.call(call.name, call.arguments)
     return result.content, result.error
 
 

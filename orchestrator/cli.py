@@ -98,8 +98,9 @@ def _is_user_error(exc: Exception) -> bool:
     from orchestrator.config import ConfigError
     from orchestrator.rundir import RunDirError
     from providers.keys import MissingApiKey
+    from tasks.plugins import PluginError
 
-    return isinstance(exc, ConfigError | RunDirError | MissingApiKey)
+    return isinstance(exc, ConfigError | RunDirError | MissingApiKey | PluginError)
 
 
 def _sweep(args: argparse.Namespace) -> int:

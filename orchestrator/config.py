@@ -119,15 +119,63 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+class McpSettings(_Strict):
+    """``tasks[].mcp``: an MCP tool server as the task's environment (``orchestrator.mcp_tools``).
+
+    ``command`` (stdio: one server process per episode) or ``url`` (streamable HTTP: a server that
+    runs already). Paths (``dataset``, ``cwd``) are relative to the sweep file; ``cwd`` defaults to
+    the sweep file's folder. ``env_from`` names environment variables passed on to the server
+    (their values never enter the config). ``reset``/``state`` name the server's harness tools.
+    """
+
+    command: list[str] | None = Field(None, min_length=1)
+    url: str | None = Field(None, pattern=_URL)
+    dataset: str = Field(min_length=1)
+    cwd: str | None = None
+    env_from: list[Annotated[str, Field(pattern=_ENV_NAME)]] = Field(default_factory=list)
+    reset: str | None = Field(None, min_length=1)
+    state: str | None = Field(None, min_length=1)
+    answers: Literal["short", "number", "state"] = "short"
+    instructions: str | None = Field(None, min_length=1)
+    start_timeout_s: float = Field(20.0, gt=0, le=600)
+    call_timeout_s: float = Field(30.0, gt=0, le=3600)
+    max_sessions: PositiveInt | None = None  # servers open at once in each runner (None: no cap)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split_command(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            import shlex
+
+            return shlex.split(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpSettings:
+        if (self.command is None) == (self.url is None):
+            raise _custom("transport", "give either command (stdio) or url (streamable HTTP)", at="command")
+        if self.url is not None and self.cwd is not None:
+            raise _custom("cwd", "cwd applies to a command; a url server runs where it was started", at="cwd")
+        return self
+
+
 class TaskSelection(_Strict):
     """One ``tasks:`` entry: a task name, or ``{name, limit}`` (its first ``limit`` examples), or
     ``{name, examples: [ids]}``; ``dataset`` picks one of the task's datasets (``toolsweep``, the
-    default, or ``paper``/``paper-tiny``: the published benchmark's)."""
+    default, or ``paper``/``paper-tiny``: the published benchmark's).
+
+    A task of your own (``tasks.plugins``): ``module`` (an importable task module), ``path`` (a
+    ``.py`` file, relative to the sweep file) or ``mcp`` (an MCP server); a bare name that is not
+    built in names a task an installed package registers under the ``toolsweep.tasks`` entry points.
+    """
 
     name: str = Field(min_length=1)
     dataset: str = Field(DEFAULT_DATASET, min_length=1)
     limit: PositiveInt | None = None
     examples: list[str] | None = Field(None, min_length=1)
+    module: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+    path: str | None = Field(None, min_length=1)
+    mcp: McpSettings | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -148,7 +196,17 @@ class TaskSelection(_Strict):
             raise _custom("selection", "give either limit or examples, not both", at="examples")
         if self.examples is not None and len(set(self.examples)) != len(self.examples):
             raise _custom("selection", "example ids repeat", at="examples")
+        given = [key for key in ("module", "path", "mcp") if getattr(self, key) is not None]
+        if len(given) > 1:
+            raise _custom("source", f"give one of module, path and mcp, not {' and '.join(given)}", at=given[1])
+        if self.mcp is not None and self.dataset != DEFAULT_DATASET:
+            raise _custom("dataset", "an MCP task has one dataset: mcp.dataset", at="dataset")
         return self
+
+    @property
+    def plugin(self) -> bool:
+        """Whether this entry brings its own task (module, path or MCP server)."""
+        return self.module is not None or self.path is not None or self.mcp is not None
 
 
 class PricePerMTok(_Strict):
@@ -355,6 +413,8 @@ class SweepConfig(_Strict):
     # Where the config came from, so later checks can name file and line.
     _source: str | None = PrivateAttr(None)
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
+    # The sweep's own tasks (tasks.TaskSource, with their source hashes), set by the cross-checks.
+    _task_sources: list[Any] = PrivateAttr(default_factory=list)
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -381,6 +441,17 @@ class SweepConfig(_Strict):
             raise ValueError(f"listed more than once: {', '.join(map(str, repeated))}")
         return value
 
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the config start from: the sweep file's."""
+        return Path(self._source).parent if self._source else Path.cwd()
+
+    @property
+    def task_sources(self) -> list[Any]:
+        """The sweep's own tasks as ``tasks.TaskSource`` values, hashes included (runners register
+        them; the run directory records the hashes)."""
+        return list(self._task_sources)
+
     def model(self, model_id: str) -> ModelConfig:
         """The model with this id; KeyError when there is none."""
         for model in self.models:
@@ -406,7 +477,7 @@ def config_hash(config: SweepConfig) -> str:
     # before they existed still resumes
     _drop_defaults(data, {"scoring": "toolsweep"})
     for selection in data["tasks"]:
-        _drop_defaults(selection, {"dataset": DEFAULT_DATASET})
+        _drop_defaults(selection, {"dataset": DEFAULT_DATASET, "module": None, "path": None, "mcp": None})
     for model in data["models"]:
         _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None})
         if model["price_per_mtok"]:
@@ -743,6 +814,32 @@ def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, en
                                           "use max_completion_tokens (the default on OpenAI's endpoint)")
 
 
+def _installed_task_names() -> list[str]:
+    """Task names installed packages register (the entry-point group of ``tasks.plugins``)."""
+    from importlib import metadata
+
+    return sorted({ep.name for ep in metadata.entry_points(group="toolsweep.tasks")})
+
+
+def _load_own_task(config: SweepConfig, selection: TaskSelection) -> str | None:
+    """Load, register and check a task the sweep brings (``tasks.plugins``); the problem, or None."""
+    import tasks
+    from orchestrator.task_sources import source_of, with_digest
+
+    source = source_of(selection, config.base_dir)
+    if source is None:
+        return f"unknown task {selection.name!r}"
+    try:
+        source = with_digest(source)
+        tasks.register(source)
+        if selection.dataset in tasks.dataset_names(selection.name):
+            tasks.verify_task(selection.name, selection.dataset, config.scoring)
+    except (tasks.PluginError, ValueError) as exc:
+        return " ".join(str(exc).split())
+    config._task_sources.append(source)
+    return None
+
+
 def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple[Loc, str]]:
     import tasks  # the task registry; imported here so the schema loads without the datasets
 
@@ -754,13 +851,32 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
                         "only: put it in a variable and name that in api_key_env")
 
     seen_tasks: set[str] = set()
+    config._task_sources = []
     for i, selection in enumerate(config.tasks):
-        if selection.name not in tasks.TASK_NAMES:
-            yield ("tasks", i, "name"), f"unknown task {selection.name!r} (known: {', '.join(tasks.TASK_NAMES)})"
+        if selection.plugin and selection.name in tasks.TASK_NAMES:
+            yield ("tasks", i, "name"), f"{selection.name!r} is a built-in task; give your own task another name"
             continue
+        if not selection.plugin and selection.name not in tasks.TASK_NAMES:
+            installed = _installed_task_names()
+            if selection.name not in installed:
+                names = ", ".join([*tasks.TASK_NAMES, *installed])
+                yield ("tasks", i, "name"), (f"unknown task {selection.name!r} (known: {names}); "
+                                             "a task of your own takes module, path or mcp")
+                continue
         if selection.name in seen_tasks:
             yield ("tasks", i), f"task {selection.name!r} is listed twice"
+            continue
         seen_tasks.add(selection.name)
+        if selection.name not in tasks.TASK_NAMES:
+            problem = _load_own_task(config, selection)
+            if problem is not None:
+                key = next((k for k in ("module", "path", "mcp") if getattr(selection, k) is not None), "name")
+                yield ("tasks", i, key), problem
+                continue
+            mcp = selection.mcp
+            if mcp is not None and mcp.url is not None and mcp.reset is not None and config.ray.runners > 1:
+                yield ("tasks", i, "mcp", "reset"), (f"a shared server reset per episode serves one runner at a time: "
+                                                     f"set ray.runners to 1 (it is {config.ray.runners}), or use command")
         datasets = tasks.dataset_names(selection.name)
         if selection.dataset not in datasets:
             yield ("tasks", i, "dataset"), (f"task {selection.name!r} has no dataset {selection.dataset!r} "

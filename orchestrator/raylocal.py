@@ -32,9 +32,11 @@ class RaySession:
     ("auto", "ray://host:10001", "127.0.0.1:6379") joins that cluster.
     """
 
-    def __init__(self, address: str | None = None, *, num_cpus: int | None = None) -> None:
+    def __init__(self, address: str | None = None, *, num_cpus: int | None = None,
+                 runtime_env: dict[str, Any] | None = None) -> None:
         self.address = address
         self.num_cpus = num_cpus
+        self.runtime_env = runtime_env  # the job's (e.g. py_modules: plugin folders for the nodes)
         self._owned = False
         self._temp_dir: str | None = None
 
@@ -45,6 +47,8 @@ class RaySession:
         if ray.is_initialized():
             return self
         kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False, "include_dashboard": False}
+        if self.runtime_env:
+            kwargs["runtime_env"] = self.runtime_env
         if self.address:
             ray.init(address=self.address, **kwargs)
         else:

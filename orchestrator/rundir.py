@@ -98,6 +98,7 @@ class RunDir:
         if not fresh:
             for run in [base, *cls._numbered(root, config.name)]:
                 if run.manifest_path.exists() and run.read_manifest().get("config_hash") == chash:
+                    run._check_task_sources(config)
                     if not dry_run:
                         run._lock()
                         run._resume(plan)
@@ -144,6 +145,7 @@ class RunDir:
             "name": config.name, "run": self.name, "fresh_of": fresh_of,
             "config_hash": chash, "plan_hash": plan_hash(plan), "episodes_planned": len(plan),
             "scoring": config.scoring, "datasets": {t.name: t.dataset for t in config.tasks},
+            "task_sources": task_source_hashes(config),
             "versions": versions(), "created_at": now, "started_at": now, "finished_at": None,
             "resumes": 0, "status": "running", "counts": None,
         })
@@ -159,6 +161,17 @@ class RunDir:
             "status": "running",
         })
         self.write_manifest(manifest)
+
+    def _check_task_sources(self, config: SweepConfig) -> None:
+        """A resumed run must run the same code and data for the sweep's own tasks as it started
+        with: refuse when a plugin's source hash changed (the built-ins change with ToolSweep's
+        version, recorded in ``versions``)."""
+        recorded = self.read_manifest().get("task_sources") or {}
+        for name, digest in task_source_hashes(config).items():
+            if recorded.get(name) != digest:
+                raise ConfigError(
+                    f"{self.path}: task {name!r} changed since this run started (source hash "
+                    f"{recorded.get(name)}, now {digest}); use --fresh to start a new run directory")
 
     def finish(self, status: RunStatus, counts: dict[str, int]) -> None:
         """Record how the sweep ended: its status and counts (e.g. episodes per status); releases
@@ -185,6 +198,11 @@ class RunDir:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+
+def task_source_hashes(config: SweepConfig) -> dict[str, str]:
+    """Task name → source hash of the sweep's own tasks (plugins and MCP servers)."""
+    return {source.name: source.digest for source in config.task_sources if source.digest}
 
 
 def read_table(run_dir: RunDir | str | os.PathLike[str], table: str,

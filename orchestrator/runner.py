@@ -25,6 +25,7 @@ from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
+from orchestrator.task_sources import register_sources
 from providers.errors import ProviderConfigError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
@@ -65,6 +66,7 @@ class EpisodeRunner:
     def __init__(self, config: SweepConfig, *, run: str, runner: str, shares: dict[str, GateConfig],
                  simulator_url: str | None) -> None:
         self._config = config
+        register_sources(config.task_sources)  # the sweep's own tasks, from this machine's copy
         self._run = run
         self._name = runner
         self._shares = shares
@@ -129,6 +131,11 @@ class EpisodeRunner:
                         self._endpoints.model_call(m.id, strategy)
         except (ProviderConfigError, MissingApiKey) as exc:
             return f"{self._name}: {exc}"
+        for source in self._config.task_sources:
+            try:
+                tasks.plugin(source.name)  # importable here, and the same code the driver saw
+            except tasks.PluginError as exc:
+                return f"{self._name}: {exc}"
         return None
 
     async def _episode(self, spec: EpisodeSpec) -> EpisodeResult:

@@ -26,6 +26,7 @@ from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
 from orchestrator.rundir import RunDir, RunStatus, done_episode_ids
 from orchestrator.summary import print_sweep_summary
+from orchestrator.task_sources import runtime_env as task_runtime_env
 from orchestrator.writer import PartWriter
 from providers.keys import mask_keys
 
@@ -61,7 +62,9 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
                 sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
                 simulator_url = sim.base_url
                 stack.callback(_save_simulator_stats, sim, run_dir)
-            stack.enter_context(RaySession(address))
+            # joining a cluster: the sweep's own tasks travel to the nodes with the job (Ray ships
+            # local folders only at the job level); a local Ray shares this file system
+            stack.enter_context(RaySession(address, runtime_env=task_runtime_env(config.task_sources) if address else None))
             stack.enter_context(progress)
             # imported here: Ray must be imported after RaySession has set its environment
             from orchestrator.ray_pool import RayRunnerPool

@@ -21,6 +21,12 @@ EXAMPLE_KEYS = frozenset(
 def read_jsonl(package: str, filename: str) -> list[dict[str, Any]]:
     """The rows of ``<package>/data/<filename>``; a malformed line raises ``ValueError`` naming it."""
     text = resources.files(package).joinpath("data").joinpath(filename).read_text(encoding="utf-8")
+    return [row for _, row in parse_rows(text, filename)]
+
+
+def parse_rows(text: str, filename: str) -> list[tuple[int, dict[str, Any]]]:
+    """The JSON object of each non-blank line of ``text`` with its line number (1-based); a
+    malformed line raises ``ValueError`` as ``<filename>:<line>: ...``."""
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -28,10 +34,10 @@ def read_jsonl(package: str, filename: str) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{filename} line {number}: not valid JSON ({exc.msg})") from None
+            raise ValueError(f"{filename}:{number}: not valid JSON ({exc.msg})") from None
         if not isinstance(row, dict):
-            raise ValueError(f"{filename} line {number}: expected a JSON object")
-        rows.append(row)
+            raise ValueError(f"{filename}:{number}: expected a JSON object")
+        rows.append((number, row))
     return rows
 
 

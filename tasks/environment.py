@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from tasks.tooling import ToolDefinition, ToolError, clip
 
@@ -102,3 +102,55 @@ def render(value: Any, *, precise: bool = False) -> str:
 def format_number(value: float) -> str:
     """Twelve significant digits: enough for tolerance-based checks, without float noise like 6.6000000000000005."""
     return format(value, ".12g")
+
+
+class EpisodeEnvironment(Protocol):
+    """What the agent loop drives for one episode, whatever the tools run on: the offered
+    ``tools``, an awaitable ``call`` (never raising for a bad call: that is a tool error), the
+    ``calls`` made, and the final ``state`` once ``settle`` has run.
+
+    In-process environments (:class:`Environment`) are adapted by :class:`LocalSession`; an MCP
+    server's tools come through ``orchestrator.mcp_tools.McpSession``, which may raise
+    :class:`EnvironmentFailure` when the server itself fails (the episode then ends as an error).
+    """
+
+    tools: list[Tool]
+    calls: list[ToolCallRecord]
+
+    @property
+    def state(self) -> Hashable | None: ...
+
+    async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> ToolResult: ...
+
+    async def settle(self) -> None: ...
+
+
+class EnvironmentFailure(Exception):
+    """The environment itself failed (an MCP server that exited, hung or cannot be reached), as
+    opposed to a tool refusing a call: the episode cannot go on."""
+
+
+class LocalSession:
+    """An in-process :class:`Environment` behind the async episode interface: tool calls run
+    inline (they are plain Python and quick), ``settle`` has nothing to fetch."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.tools = environment.tools
+        self.calls = environment.calls
+
+    @property
+    def state(self) -> Hashable | None:
+        return self.environment.state
+
+    async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> ToolResult:
+        return self.environment.call(name, arguments)
+
+    async def settle(self) -> None:
+        return None
+
+    async def __aenter__(self) -> LocalSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None

@@ -6,11 +6,12 @@ frozen dataclasses, and argument dicts that callers must not modify.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.environment import Environment
+from tasks.environment import Environment, EpisodeEnvironment, LocalSession
 from tasks.scoring import Score, StepRules, score_step_names, score_steps
 from tasks.variants import DEFAULT_DATASET, DEFAULT_SCORING, PAPER_SCORING
 
@@ -43,6 +44,8 @@ class Example:
 
 
 AnswerMatcher = Callable[[str, str], bool]  # (answer, reference) -> correct
+StateMatcher = Callable[[Hashable, str], bool]  # (final state, expected_state) -> state_correct
+SessionOpener = Callable[["Example"], AbstractAsyncContextManager[EpisodeEnvironment]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,17 +55,23 @@ class Task:
     ``answer_matcher`` decides ``correct`` from the answer text; ``None`` means the task is judged
     by its final state alone (``correct`` = ``state_correct``). ``dataset`` and ``scoring`` name
     the variant the task was built for (``tasks.variants``); under the ``paper`` profile steps are
-    compared by tool name only.
+    compared by tool name only. ``state_matcher`` decides ``state_correct`` (default: equality).
+
+    An episode's environment is opened with :meth:`session`: ``make_environment`` (in-process
+    tools) adapted to the async interface, or ``open_session`` for environments that live
+    elsewhere (an MCP server, ``orchestrator.mcp_tools``), which have no synchronous ``environment()``.
     """
 
     name: str
     instructions: str  # the system prompt
     examples: tuple[Example, ...]
-    make_environment: Callable[[], Environment]
+    make_environment: Callable[[], Environment] | None = None
     answer_matcher: AnswerMatcher | None = None
     step_rules: StepRules = StepRules()
     dataset: str = DEFAULT_DATASET
     scoring: str = DEFAULT_SCORING
+    state_matcher: StateMatcher | None = None
+    open_session: SessionOpener | None = None
     _by_id: dict[str, Example] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,8 +81,16 @@ class Task:
         object.__setattr__(self, "_by_id", by_id)
 
     def environment(self) -> Environment:
-        """A fresh environment for one episode."""
+        """A fresh in-process environment for one episode (tasks whose tools run here)."""
+        if self.make_environment is None:
+            raise TypeError(f"task {self.name!r} has no in-process environment; open one with task.session(example)")
         return self.make_environment()
+
+    def session(self, example: Example) -> AbstractAsyncContextManager[EpisodeEnvironment]:
+        """An async context manager holding a fresh environment for one episode of ``example``."""
+        if self.open_session is not None:
+            return self.open_session(example)
+        return LocalSession(self.environment())
 
     def example(self, example_id: str) -> Example:
         """The example with this id; ``KeyError`` naming it when there is none."""
@@ -82,9 +99,13 @@ class Task:
         except KeyError:
             raise KeyError(f"task {self.name!r} has no example {example_id!r}") from None
 
-    def score(self, example: Example, answer: str | None, environment: Environment) -> Score:
+    def score(self, example: Example, answer: str | None, environment: Environment | EpisodeEnvironment) -> Score:
         """Score one finished episode from the model's final answer and the environment it used."""
-        state_correct = None if example.expected_state is None else environment.state == example.expected_state
+        state_correct = None
+        if example.expected_state is not None:
+            state = environment.state
+            state_correct = (state == example.expected_state if self.state_matcher is None
+                             else bool(self.state_matcher(state, example.expected_state)))
         if self.answer_matcher is None:
             correct = bool(state_correct)
         else:

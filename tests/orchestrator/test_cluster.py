@@ -200,3 +200,22 @@ def test_four_runners_on_two_nodes_keep_every_second_within_the_rate_limit(clust
          "n": list(simulator_stats(run)[-1]["per_second"].values())})
     assert per_second["n"].sum() == len(started)
     assert per_second["n"].max() <= rate + runners
+
+
+def test_an_mcp_task_and_a_plugin_run_on_both_nodes(cluster, tmp_path):
+    # the plugin and the server's folder travel to the runners in Ray's runtime_env (py_modules);
+    # every episode starts its own stdio server on the node that runs it
+    examples = ROOT / "examples" / "tasks"
+    path = write_config(
+        tmp_path, tasks=[{"name": "inventory", "path": str(examples / "inventory.py"), "limit": 8},
+                         {"name": "notes", "mcp": {"command": ["python", "notes_server.py"], "cwd": str(examples),
+                                                   "dataset": str(examples / "notes.jsonl"), "state": "dump_notes",
+                                                   "max_sessions": 4}}],
+        models=[{"id": "oracle", "provider": "simulated", "model": "oracle"}],
+        ray={"runners": 2, "max_concurrency_per_runner": 8})
+    run_on(cluster, path)
+    df = episodes(tmp_path / "runs" / "e2e")
+    assert set(df["episode_id"]) == planned_ids(path) and df.height == 8 + 21
+    assert df["status"].unique().to_list() == ["completed"] and df["correct"].all()
+    notes = df.filter(pl.col("task") == "notes")
+    assert notes["node_id"].n_unique() == 2, "MCP episodes should run on both nodes"
