@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from orchestrator.plan import EpisodeSpec
-from orchestrator.records import SCORED_STATUSES, CallRow, EpisodeRow, EpisodeStatus, ToolCallRow
+from orchestrator.records import (
+    SCORED_STATUSES,
+    CallRow,
+    EpisodeRow,
+    EpisodeStatus,
+    ToolCallRow,
+    TranscriptRow,
+)
+from orchestrator.transcripts import transcript_row
 from providers.errors import MalformedToolCall, ProviderError, Refusal
 from providers.types import (
     AttemptRecord,
@@ -138,6 +146,7 @@ class ModelCall:
 class EpisodeResult:
     episode: EpisodeRow
     calls: list[CallRow] = field(default_factory=list)
+    transcript: TranscriptRow | None = None  # None: the episode never started (the runner writes an empty one)
 
 
 def example_script(example: EpisodeExample) -> dict[str, Any]:
@@ -247,7 +256,7 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
         request_params=request_params, truncated=truncated, reasoning=model.reasoning_label,
         dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
     )
-    return EpisodeResult(row, calls)
+    return EpisodeResult(row, calls, transcript_row(run, episode_id, model.model_id, messages))
 
 
 def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None]:

@@ -26,7 +26,7 @@ from orchestrator.writer import PartWriter
 from providers.gate.config import GateConfig
 
 MAX_RUNNER_REPLACEMENTS = 8
-TABLES = ("calls", "events", "episodes")
+TABLES = ("calls", "events", "transcripts", "episodes")
 
 
 class RunnerDied(Exception):

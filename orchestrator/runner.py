@@ -25,6 +25,7 @@ from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
+from orchestrator.transcripts import transcript_row
 from providers.errors import ProviderConfigError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
@@ -160,7 +161,10 @@ class EpisodeRunner:
         events, self._events = self._events, []
         rows = {"episodes": [r.episode.to_dict() for r in finished],
                 "calls": [c.to_dict() for r in finished for c in r.calls],
-                "events": [e.to_dict() for e in events]}
+                "events": [e.to_dict() for e in events],
+                # every episode has a transcript, empty when it failed before its first turn
+                "transcripts": [(r.transcript or transcript_row(self._run, r.episode.episode_id, r.episode.model_id, ()))
+                                .to_dict() for r in finished]}
         return FinishedBatch(
             runner=self._name,
             payloads={kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows},
