@@ -277,7 +277,8 @@ def _paired_rows(labelled: pl.DataFrame, models: list[str], n_boot: int, seed: i
 
 def _error_rows(calls: pl.LazyFrame, n_boot: int, seed: int) -> list[dict[str, object]]:
     per_episode = (
-        calls.group_by("run", "provider", "model_id", "episode_id")
+        calls.filter(pl.col("outcome") != "cached")  # answered by the response cache: no attempt
+        .group_by("run", "provider", "model_id", "episode_id")
         .agg(
             pl.len().cast(pl.Int64).alias("attempts"),
             *[(pl.col("outcome") == o).sum().cast(pl.Int64).alias(o) for o in ERROR_OUTCOMES],

@@ -246,7 +246,8 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
         steps_match=score.steps_match if score else None,
         step_ratio=score.step_ratio if score else None,
         n_steps=len(environment.calls), expected_steps=len(example.expected_steps),
-        tool_calls=tool_rows, n_attempts=len(calls), n_retries=sum(1 for c in calls if c.attempt > 1),
+        tool_calls=tool_rows, n_attempts=sum(c.outcome != "cached" for c in calls),
+        n_retries=sum(1 for c in calls if c.attempt > 1),
         input_tokens=input_tokens, output_tokens=output_tokens,
         cost_usd=_cost(model, input_tokens, output_tokens, cached_input_tokens), started_at=started_at,
         duration_s=time.perf_counter() - t0,
@@ -255,6 +256,7 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
         reasoning_tokens=sum(c.reasoning_tokens for c in calls), cached_input_tokens=cached_input_tokens,
         request_params=request_params, truncated=truncated, reasoning=model.reasoning_label,
         dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
+        cached_calls=sum(c.outcome == "cached" for c in calls),
     )
     return EpisodeResult(row, calls, transcript_row(run, episode_id, model.model_id, messages))
 

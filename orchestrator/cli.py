@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start a new run directory <name>-2, <name>-3, … instead of resuming")
     sweep.add_argument("--dry-run", action="store_true", help="print the plan without running it")
     sweep.add_argument("--limit", type=_positive_int, metavar="N", help="run at most N episodes of the plan")
+    sweep.add_argument("--cache", choices=("off", "read", "write", "readwrite"), metavar="MODE",
+                       help="the response cache: off | read | write | readwrite (default: the config's cache.mode)")
 
     validate = commands.add_parser(
         "validate", help="check a sweep config without running anything",
@@ -106,6 +108,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from orchestrator.config import load_config
 
     config = load_config(args.config)
+    if args.cache is not None:
+        config = config.model_copy(update={"cache": config.cache.model_copy(update={"mode": args.cache})})
     _warn(config)
     from orchestrator.sweep import run_sweep
 

@@ -17,6 +17,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from orchestrator.cache import ResponseStore
 from orchestrator.capacity import episode_slots, gate_shares
 from orchestrator.config import ConfigError, SweepConfig
 from orchestrator.plan import EpisodeSpec
@@ -42,8 +43,9 @@ class RunnerPool(Protocol):
     def check(self, handles: Sequence[object]) -> list[str | None]:
         """Each runner's reason it cannot build its providers, or None."""
 
-    def exchange(self, handle: object, batch: list[EpisodeSpec]) -> Hashable:
-        """Start an exchange (hand over ``batch``, get back what finished); returns its ticket."""
+    def exchange(self, handle: object, batch: list[EpisodeSpec], **cached: object) -> Hashable:
+        """Start an exchange (hand over ``batch``, get back what finished); returns its ticket.
+        With the response cache on, ``cached=`` carries the batch's entries (``orchestrator.cache``)."""
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
         """The tickets whose exchange has ended, waiting up to ``timeout_s`` for one."""
@@ -91,8 +93,9 @@ class Driver:
 
     def __init__(self, config: SweepConfig, todo: Sequence[EpisodeSpec], pool: RunnerPool, writer: PartWriter,
                  progress: SweepProgress, *, wait_s: float = 1.0,
-                 max_replacements: int = MAX_RUNNER_REPLACEMENTS) -> None:
+                 max_replacements: int = MAX_RUNNER_REPLACEMENTS, cache: ResponseStore | None = None) -> None:
         self.config = config
+        self.cache = cache
         self.pool = pool
         self.writer = writer
         self.progress = progress
@@ -152,7 +155,10 @@ class Driver:
                 spec = queue.popleft()
                 slot.hold(gate, spec)
                 batch.append(spec)
-        slot.ticket = self.pool.exchange(slot.handle, batch)
+        if self.cache is not None and batch:  # the batch's cached responses travel with it
+            slot.ticket = self.pool.exchange(slot.handle, batch, cached=self.cache.entries_for(batch, self.config))
+        else:
+            slot.ticket = self.pool.exchange(slot.handle, batch)
         self._by_ticket[slot.ticket] = slot
         return batch
 
@@ -176,6 +182,8 @@ class Driver:
         for kind, table in tables.items():
             if table is not None:
                 self.writer.add(kind, table)
+        if self.cache is not None:
+            self.cache.store(batch.table("cache"))
         for episode_id in batch.done_ids:
             slot.release(episode_id)
         self.remaining -= len(batch.done_ids)

@@ -73,7 +73,7 @@ class EpisodeRow:
     n_steps: int = column("tool calls made")
     expected_steps: int = column("tool calls expected (length of the example's expected sequence)")
     tool_calls: list[ToolCallRow] = column("every tool call, in order")
-    n_attempts: int = column("HTTP attempts over the whole episode")
+    n_attempts: int = column("HTTP attempts over the whole episode (calls answered by the cache excluded)")
     n_retries: int = column("attempts beyond the first of each model call")
     input_tokens: int = column("input tokens over every attempt")
     output_tokens: int = column("output tokens over every attempt")
@@ -98,6 +98,8 @@ class EpisodeRow:
     dataset: str | None = column("the task's dataset: toolsweep | paper | paper-tiny (None in older runs)",
                                  default=None)
     scoring: str | None = column("the scoring profile: toolsweep | paper (None in older runs)", default=None)
+    cached_calls: int = column("model calls answered by the response cache (no HTTP attempt; not in "
+                               "n_attempts; their tokens are in the token counts and cost_usd)", default=0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from orchestrator.cache import ResponseStore
 from orchestrator.config import SweepConfig
 from orchestrator.driver import Driver
 from orchestrator.endpoints import simulator_profiles, uses_simulator
@@ -42,6 +43,7 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
                             f"recorded, {len(todo)} to run"))
     if dry_run:
         return EXIT_OK
+    cache = ResponseStore.open(config)  # a foreign or damaged cache file stops the sweep here, in one line
     if not todo:
         run_dir.finish("completed", {"episodes": len(plan)})
         print_sweep_summary(run_dir.path, console)
@@ -67,7 +69,7 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
             from orchestrator.ray_pool import RayRunnerPool
 
             pool = RayRunnerPool(config, run=run_dir.name, simulator_url=simulator_url)
-            Driver(config, todo, pool, writer, progress).run()
+            Driver(config, todo, pool, writer, progress, cache=cache).run()
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
@@ -77,6 +79,12 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     finally:
         signal.signal(signal.SIGTERM, previous_sigterm)
         writer.flush()
+        if cache is not None:
+            cache.close()
+            console.print(f"cache ({config.cache.mode}, {cache.path}): {cache.shipped} responses sent to runners, "
+                          f"{cache.stored} stored")
+            if cache.failure:
+                console.print(f"[red]the cache stopped mid-sweep and the sweep went on without it: {cache.failure}[/red]")
 
     # Counted, not read back: every row the writer wrote is a planned episode not on disk before,
     # and none is written twice (re-reading 100k rows would make the driver's peak memory grow
