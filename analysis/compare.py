@@ -438,6 +438,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="where to write the tables (default: <first run>/report)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--scores", metavar="NAME", help="use the rescoring scores/NAME instead of the runs' scores")
     return parser
 
 
@@ -447,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap < 1:
         parser.error("--bootstrap must be at least 1")
     try:
-        data = load_runs(args.run_dirs).collect()
+        data = load_runs(args.run_dirs, scores=args.scores).collect()
         comparisons = compare(data, models=args.models, n_boot=args.bootstrap, seed=args.seed)
         out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
         written = write_comparisons(comparisons, out_dir)

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build the report (tables, plots, index.html) of one or more run directories.")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories to report on")
     report.add_argument("--out", metavar="DIR", help="where to write the report (default: RUN_DIR/report)")
+    report.add_argument("--scores", metavar="NAME",
+                        help="use the scores of a rescoring, scores/NAME (e.g. paper-1), instead of the run's own")
 
     compare = commands.add_parser(
         "compare", help="paired comparisons of models: which differences are real, how many seeds to settle",
@@ -72,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_dirs", nargs="+", metavar="RUN", help="run directories")
     compare.add_argument("--models", nargs="+", metavar="MODEL", help="models to compare (default: all)")
     compare.add_argument("--out", metavar="DIR", help="where to write the tables (default: RUN/report)")
+    compare.add_argument("--scores", metavar="NAME", help="use the scores of a rescoring, scores/NAME")
+
+    rescore = commands.add_parser(
+        "rescore", help="score a run again from its transcripts, calling no model under test",
+        description="Recompute every episode's scores from its transcript (tool calls replayed on a fresh "
+                    "environment) under a scoring profile, optionally with an LLM judge; writes RUN/scores/<profile>-<n>.")
+    rescore.add_argument("run_dir", metavar="RUN", help="the run directory")
+    rescore.add_argument("--scoring", choices=("toolsweep", "paper"), metavar="PROFILE",
+                         help="toolsweep | paper (default: the run's own)")
+    rescore.add_argument("--judge", metavar="MODEL_ID", help="grade completed answers with this model of the run")
     return parser
 
 
@@ -173,14 +185,24 @@ def _span(values: list[int]) -> str:
 def _report(args: argparse.Namespace) -> int:
     from analysis.report import main as report_main
 
-    return report_main([*args.run_dirs, *(["--out", args.out] if args.out else [])])
+    return report_main([*args.run_dirs, *(["--out", args.out] if args.out else []),
+                        *(["--scores", args.scores] if args.scores else [])])
 
 
 def _compare(args: argparse.Namespace) -> int:
     from analysis.compare import main as compare_main
 
     return compare_main([*args.run_dirs, *(["--models", *args.models] if args.models else []),
-                         *(["--out", args.out] if args.out else [])])
+                         *(["--out", args.out] if args.out else []),
+                         *(["--scores", args.scores] if args.scores else [])])
 
 
-_COMMANDS = {"sweep": _sweep, "validate": _validate, "tasks": _tasks, "report": _report, "compare": _compare}
+def _rescore(args: argparse.Namespace) -> int:
+    from orchestrator.rescore import describe, rescore
+
+    print(describe(rescore(Path(args.run_dir), scoring=args.scoring, judge=args.judge)))
+    return EXIT_OK
+
+
+_COMMANDS = {"sweep": _sweep, "validate": _validate, "tasks": _tasks, "report": _report, "compare": _compare,
+             "rescore": _rescore}

@@ -176,6 +176,27 @@ class EventRow:
         return asdict(self)
 
 
+@dataclass
+class ScoreRow:
+    """A row of a rescoring's table (``scores/<name>/scores/*.arrow``, ``orchestrator.rescore``): an
+    episode's scores recomputed from its transcript, replacing the episodes' score columns when
+    ``report`` or ``compare`` selects it."""
+
+    run: str = column("the run directory's name")
+    episode_id: str = column("the episode rescored (joins episodes.episode_id)")
+    correct: bool | None = column("as episodes.correct, recomputed; None when the episode did not complete")
+    judge_correct: bool | None = column("the rescoring judge's verdict; None without --judge")
+    state_correct: bool | None = column("as episodes.state_correct, from the tool calls replayed on a fresh "
+                                        "environment")
+    steps_match: bool | None = column("as episodes.steps_match, recomputed")
+    step_ratio: float | None = column("as episodes.step_ratio, recomputed")
+    scoring: str = column("the scoring profile applied: toolsweep | paper")
+    judge: str | None = column("the judge's model id; None without one")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 _ARROW_TYPES: dict[type, pa.DataType] = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 _META = {b"toolsweep.schema_version": SCHEMA_VERSION.encode()}
 
@@ -210,6 +231,7 @@ EPISODES_SCHEMA = schema_of(EpisodeRow)
 CALLS_SCHEMA = schema_of(CallRow)
 EVENTS_SCHEMA = schema_of(EventRow)
 TRANSCRIPTS_SCHEMA = schema_of(TranscriptRow)
+SCORES_SCHEMA = schema_of(ScoreRow)  # a rescoring's table, kept beside the run's (not one of SCHEMAS)
 SCHEMAS: dict[str, pa.Schema] = {"episodes": EPISODES_SCHEMA, "calls": CALLS_SCHEMA, "events": EVENTS_SCHEMA,
                                  "transcripts": TRANSCRIPTS_SCHEMA}
 

@@ -57,3 +57,10 @@ def test_every_error_outcome_is_in_the_vocabulary():
 def test_one_list_of_provider_names():
     assert set(FACTORIES) == set(PROVIDER_NAMES) == set(DEFAULT_GATES)
     assert ModelConfig.model_fields["provider"].annotation.__args__ == PROVIDER_NAMES
+
+
+def test_the_scores_columns_analysis_reads_are_written_with_that_type():
+    from orchestrator.records import SCORES_SCHEMA
+
+    written = dict(pl.from_arrow(SCORES_SCHEMA.empty_table()).schema)
+    assert {name: written[name] for name in load.SCORE_COLUMNS} == load.SCORE_COLUMNS
