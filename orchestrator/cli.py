@@ -1,7 +1,8 @@
 """``python -m orchestrator`` / ``toolsweep``: run a sweep, check a config, list tasks, report.
 
 Exit codes: 0 success; 2 bad input (config, API key, arguments), reported as one ``error:`` line
-without a traceback; 1 an internal error (with its traceback); 130 interrupted.
+without a traceback; 1 an internal error (with its traceback); 3 the budget was reached (resume
+with a larger one); 130 interrupted.
 Heavy modules (Ray, Polars, the providers' SDKs) load only inside the command that needs them.
 """
 
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--limit", type=_positive_int, metavar="N", help="run at most N episodes of the plan")
     sweep.add_argument("--cache", choices=("off", "read", "write", "readwrite"), metavar="MODE",
                        help="the response cache: off | read | write | readwrite (default: the config's cache.mode)")
+    sweep.add_argument("--estimate", action="store_true",
+                       help="print the expected calls, tokens and cost per model, calling no provider")
+    sweep.add_argument("--like", metavar="RUN", help="with --estimate: calibrate the token model by this run")
 
     validate = commands.add_parser(
         "validate", help="check a sweep config without running anything",
@@ -117,17 +121,36 @@ def _is_user_error(exc: Exception) -> bool:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from orchestrator.config import load_config
+    from orchestrator.config import ConfigError, load_config
 
     config = load_config(args.config)
     if args.cache is not None:
         config = config.model_copy(update={"cache": config.cache.model_copy(update={"mode": args.cache})})
     _warn(config)
+    if args.like and not args.estimate:
+        raise ConfigError("--like RUN applies only with --estimate")
+    if args.estimate:
+        return _estimate(config, args)
     from orchestrator.sweep import run_sweep
 
     return run_sweep(config, config_path=Path(args.config), out=Path(args.out) if args.out else None,
                      address=args.address or config.ray.address, fresh=args.fresh, dry_run=args.dry_run,
                      limit=args.limit)
+
+
+def _estimate(config: SweepConfig, args: argparse.Namespace) -> int:
+    from orchestrator.budget import estimate, estimate_table
+    from orchestrator.plan import build_plan
+    from orchestrator.rundir import RunDirError
+
+    like = Path(args.like) if args.like else None
+    if like is not None and not (like / "episodes").is_dir():
+        raise RunDirError(f"--like {like}: not a run directory (no episodes/)")
+    plan = build_plan(config, limit=args.limit)
+    print(estimate_table(estimate(config, plan, like)))
+    basis = f"calibrated by {like}" if like else "the oracle's path, 4 characters a token"
+    print(f"expected from the tasks' expected steps ({basis}); no provider was called")
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from orchestrator.plan import EpisodeSpec, plan_hash
 from orchestrator.records import SCHEMAS
 from providers.keys import mask_keys
 
-RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed"]
+RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed", "budget_reached"]
 MANIFEST = "manifest.json"
 FROZEN_CONFIG = "sweep.yaml"
 _VERSIONED = ("toolsweep", "ray", "pyarrow", "polars", "openai", "anthropic")
@@ -164,11 +164,11 @@ class RunDir:
         })
         self.write_manifest(manifest)
 
-    def finish(self, status: RunStatus, counts: dict[str, int]) -> None:
-        """Record how the sweep ended: its status and counts (e.g. episodes per status); releases
-        the directory."""
+    def finish(self, status: RunStatus, counts: dict[str, int], **more: Any) -> None:
+        """Record how the sweep ended: its status and counts (e.g. episodes per status), and any
+        ``more`` (the budget and what was spent); releases the directory."""
         manifest = self.read_manifest()
-        manifest.update({"finished_at": _now(), "status": status, "counts": counts})
+        manifest.update({"finished_at": _now(), "status": status, "counts": counts, **more})
         self.write_manifest(manifest)
         self.close()
 
