@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 import tasks
-from orchestrator.agent import ModelCall, call_row
+from orchestrator.agent import EpisodeEnvironment, ModelCall, call_row
 from orchestrator.capacity import gate_shares
 from orchestrator.config import DEFAULT_DATASET, ConfigError, SweepConfig, load_config
 from orchestrator.endpoints import Endpoints, simulator_profiles
@@ -147,10 +147,12 @@ async def _score_part(episodes: list[dict[str, Any]], transcripts: dict[str, Any
         task = tasks.get_task(episode["task"], episode["dataset"] or DEFAULT_DATASET, profile)
         example = task.example(episode["example_id"])
         environment = task.environment()
+        # seen as the agent sees it (``agent.EpisodeEnvironment``): a malformed call goes in with its raw text
+        replayed: EpisodeEnvironment = environment
         messages = messages_of(transcripts.get(episode["episode_id"]) or ())
         for message in messages:
-            for call in message.tool_calls:  # as the agent ran them: a malformed call with its raw text
-                environment.call(call.name, call.raw_arguments if call.error else call.arguments)
+            for call in message.tool_calls:  # in the order the agent ran them
+                replayed.call(call.name, call.raw_arguments if call.error else call.arguments)
         score = task.score(example, episode["answer"] or "", environment)
         truncated = bool(episode["truncated"])
         row.correct = score.correct and not truncated
