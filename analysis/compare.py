@@ -278,7 +278,8 @@ def _paired_rows(labelled: pl.DataFrame, models: list[str], n_boot: int, seed: i
 
 def _error_rows(calls: pl.LazyFrame, n_boot: int, seed: int) -> list[dict[str, object]]:
     per_episode = (
-        calls.group_by("run", "provider", "model_id", "episode_id")
+        calls.filter(pl.col("outcome") != "cached")  # answered by the response cache: no attempt
+        .group_by("run", "provider", "model_id", "episode_id")
         .agg(
             pl.len().cast(pl.Int64).alias("attempts"),
             *[(pl.col("outcome") == o).sum().cast(pl.Int64).alias(o) for o in ERROR_OUTCOMES],
@@ -438,6 +439,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="where to write the tables (default: <first run>/report)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--scores", metavar="NAME", help="use the rescoring scores/NAME instead of the runs' scores")
     return parser
 
 
@@ -447,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap < 1:
         parser.error("--bootstrap must be at least 1")
     def run() -> tuple[Comparisons, list[Path]]:
-        comparisons = compare(load_runs(args.run_dirs).collect(), models=args.models, n_boot=args.bootstrap,
+        comparisons = compare(load_runs(args.run_dirs, scores=args.scores).collect(), models=args.models, n_boot=args.bootstrap,
                               seed=args.seed)
         out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
         return comparisons, write_comparisons(comparisons, out_dir)

@@ -84,6 +84,19 @@ OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
 }
 
 
+# A rescoring's table (``scores/<name>/scores/*.arrow``): these replace the episodes' columns of
+# the same names when a report selects it.
+SCORE_COLUMNS: dict[str, pl.DataType] = {
+    "episode_id": pl.String(),
+    "correct": pl.Boolean(),
+    "judge_correct": pl.Boolean(),
+    "state_correct": pl.Boolean(),
+    "steps_match": pl.Boolean(),
+    "step_ratio": pl.Float64(),
+    "scoring": pl.String(),
+}
+
+
 class AnalysisError(Exception):
     """A user mistake the analysis cannot work around (bad directory, missing columns)."""
 
@@ -189,8 +202,34 @@ def scan_table(run: RunInfo, table: str) -> pl.LazyFrame:
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
 
 
-def load_runs(run_dirs: Sequence[Path | str]) -> RunData:
-    """Scan every table of the given run directories; raise :class:`AnalysisError` on a bad one."""
+def scan_scores(run: RunInfo, name: str) -> pl.LazyFrame:
+    """The scores of the rescoring ``scores/<name>`` of one run (``meta.json`` marks it finished)."""
+    directory = run.path / "scores" / name
+    if not (directory / "meta.json").is_file():
+        found = sorted(p.parent.name for p in (run.path / "scores").glob("*/meta.json"))
+        raise AnalysisError(f"run '{run.name}' has no scores '{name}' "
+                            f"({'its rescorings: ' + ', '.join(found) if found else 'it was never rescored'})")
+    parts = sorted(p for p in (directory / "scores").glob("*.arrow") if not p.name.startswith("."))
+    if not parts:
+        return pl.LazyFrame(schema=SCORE_COLUMNS)
+    for part in parts:
+        schema = _part_schema(part)
+        missing = [column for column in SCORE_COLUMNS if column not in schema]
+        if missing:
+            raise AnalysisError(f"scores part {part} is missing columns: {', '.join(missing)}")
+    return pl.scan_ipc(parts).select([pl.col(c).cast(t) for c, t in SCORE_COLUMNS.items()])
+
+
+def _with_scores(episodes: pl.LazyFrame, scores: pl.LazyFrame) -> pl.LazyFrame:
+    """The episodes with their score columns taken from ``scores`` (null where it has no row)."""
+    replaced = [c for c in SCORE_COLUMNS if c != "episode_id"]
+    order = episodes.collect_schema().names()
+    return episodes.drop(replaced).join(scores, on="episode_id", how="left").select(order)
+
+
+def load_runs(run_dirs: Sequence[Path | str], scores: str | None = None) -> RunData:
+    """Scan every table of the given run directories; raise :class:`AnalysisError` on a bad one.
+    ``scores``: the rescoring (``scores/<name>``) whose scores replace each run's own."""
     if not run_dirs:
         raise AnalysisError("no run directory given")
     runs = [_read_manifest(Path(d)) for d in run_dirs]
@@ -199,7 +238,11 @@ def load_runs(run_dirs: Sequence[Path | str]) -> RunData:
         if run.name in seen:
             raise AnalysisError(f"run name '{run.name}' appears twice: {seen[run.name]} and {run.path}")
         seen[run.name] = run.path
-    tables = {table: pl.concat([scan_table(run, table) for run in runs], how="vertical") for table in TABLES}
+    scans = {table: [scan_table(run, table) for run in runs] for table in TABLES}
+    if scores is not None:
+        scans["episodes"] = [_with_scores(frame, scan_scores(run, scores))
+                             for frame, run in zip(scans["episodes"], runs, strict=True)]
+    tables = {table: pl.concat(frames, how="vertical") for table, frames in scans.items()}
     return RunData(runs=runs, **tables)
 
 

@@ -12,6 +12,8 @@ Definitions:
   provider and runner, the time from each opening to that breaker's next transition, or to the
   run's end (its last recorded activity) when none followed.
 - cost is the sum of ``episodes.cost_usd`` of the model's episodes; null when no episode has a price.
+- calls answered by the response cache (outcome ``cached``) made no HTTP attempt: every figure
+  here leaves them out, and ``cached_calls`` says how many there were.
 """
 
 from __future__ import annotations
@@ -28,9 +30,16 @@ OUTCOMES = (
     "malformed",
     "bad_request",
     "auth",
+    "cached",
 )
+CACHED = "cached"  # no attempt: a call the response cache answered
 KEYS = ["run", "provider", "model_id"]
 UNFINISHED = "(unfinished episode)"
+
+
+def http_attempts(calls: pl.LazyFrame) -> pl.LazyFrame:
+    """The calls rows that are HTTP attempts (not answered by the response cache)."""
+    return calls.filter(pl.col("outcome") != CACHED)
 
 
 def run_ends(calls: pl.LazyFrame, episodes: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFrame:
@@ -87,7 +96,10 @@ def _outcome_rates(calls: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def reliability_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, breakers: pl.DataFrame) -> pl.DataFrame:
-    """Attempts, outcome rates, retries, latency, tokens, cost and breaker figures per provider × model."""
+    """Attempts, outcome rates, retries, latency, tokens, cost and breaker figures per provider × model,
+    and the calls the response cache answered (``cached_calls``, outside every other figure)."""
+    cached = calls.group_by(KEYS).agg((pl.col("outcome") == CACHED).sum().cast(pl.Int64).alias("cached_calls"))
+    calls = http_attempts(calls)
     ok = pl.col("outcome") == "ok"
     ok_latency = pl.col("latency_s").filter(ok)
     attempts = calls.group_by(KEYS).agg(
@@ -119,10 +131,11 @@ def reliability_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, breakers: pl.
     )
     return (
         attempts.join(_outcome_rates(calls), on=KEYS, how="left")
+        .join(cached, on=KEYS, how="full", coalesce=True)
         .join(cost, on=KEYS, how="full", coalesce=True)
         .join(per_provider, on=["run", "provider"], how="left")
         .with_columns(
-            pl.col("attempts", "episodes", "provider_breaker_opens").fill_null(0),
+            pl.col("attempts", "episodes", "provider_breaker_opens", "cached_calls").fill_null(0),
             pl.col("provider_breaker_open_s").fill_null(0.0),
         )
         .select(*KEYS, "attempts", *rate_columns, pl.all().exclude(*KEYS, "attempts", *rate_columns))
@@ -133,6 +146,7 @@ def reliability_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, breakers: pl.
 
 def status_table(calls: pl.LazyFrame) -> pl.DataFrame:
     """Failed attempts per outcome and HTTP status code, with their share of all attempts."""
+    calls = http_attempts(calls)
     totals = calls.group_by(KEYS).agg(pl.len().cast(pl.Int64).alias("all_attempts"))
     return (
         calls.filter(pl.col("outcome") != "ok")
@@ -148,6 +162,7 @@ def status_table(calls: pl.LazyFrame) -> pl.DataFrame:
 
 def provider_outcomes(calls: pl.LazyFrame) -> pl.DataFrame:
     """Share of each outcome among a provider's attempts (all its models together)."""
+    calls = http_attempts(calls)
     return (
         calls.group_by("run", "provider", "outcome")
         .agg(pl.len().cast(pl.Int64).alias("attempts"))
@@ -203,6 +218,7 @@ def refusals_by_task(calls: pl.LazyFrame, episodes: pl.LazyFrame) -> pl.DataFram
 
 def errors_over_time(calls: pl.LazyFrame) -> pl.DataFrame:
     """Attempts per minute since the run's first attempt, by provider and outcome."""
+    calls = http_attempts(calls)
     starts = calls.group_by("run").agg(pl.col("started_at").min().alias("run_start"))
     minute = ((pl.col("started_at") - pl.col("run_start")) // 60).cast(pl.Int64)
     return (

@@ -186,9 +186,11 @@ def build_report(
     n_boot: int = 1000,
     seed: int = 0,
     length: str = "expected_steps",
+    scores: str | None = None,
 ) -> ReportResult:
-    """Load the runs once, compute every table, write every file; return what was written."""
-    data = load_runs(run_dirs).collect()
+    """Load the runs once, compute every table, write every file; return what was written.
+    ``scores``: the rescoring (``scores/<name>``) whose scores replace the runs' own."""
+    data = load_runs(run_dirs, scores=scores).collect()
     tables = compute_tables(data, n_boot=n_boot, seed=seed, length=length)
     out_dir = Path(out_dir) if out_dir is not None else Path(run_dirs[0]) / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -225,6 +227,7 @@ def _parser() -> argparse.ArgumentParser:
         default="expected_steps",
         help="trajectory length column (default expected_steps)",
     )
+    parser.add_argument("--scores", metavar="NAME", help="use the rescoring scores/NAME instead of the runs' scores")
     return parser
 
 
@@ -234,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap < 1:
         parser.error("--bootstrap must be at least 1")
     result = reported("report", "the report", lambda: build_report(
-        args.run_dirs, args.out, n_boot=args.bootstrap, seed=args.seed, length=args.length))
+        args.run_dirs, args.out, n_boot=args.bootstrap, seed=args.seed, length=args.length,
+        scores=args.scores))
     if isinstance(result, int):
         return result
     print_summary(result.index, result.tables, result.findings, Console())

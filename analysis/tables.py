@@ -48,7 +48,7 @@ def run_summary(data: RunData) -> pl.DataFrame:
         .collect()
     )
     attempts = (
-        data.calls.group_by("run")
+        reliability.http_attempts(data.calls).group_by("run")
         .agg(
             pl.len().cast(pl.Int64).alias("attempts"),
             ((pl.col("started_at") + pl.col("latency_s")).max() - pl.col("started_at").min()).alias("span_s"),

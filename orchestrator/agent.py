@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from orchestrator.plan import EpisodeSpec
-from orchestrator.records import SCORED_STATUSES, CallRow, EpisodeRow, EpisodeStatus, ToolCallRow
+from orchestrator.records import (
+    SCORED_STATUSES,
+    CallRow,
+    EpisodeRow,
+    EpisodeStatus,
+    ToolCallRow,
+    TranscriptRow,
+)
+from orchestrator.transcripts import transcript_row
 from providers.errors import MalformedToolCall, ProviderError, Refusal
 from providers.types import (
     AttemptRecord,
@@ -142,6 +150,7 @@ class ModelCall:
 class EpisodeResult:
     episode: EpisodeRow
     calls: list[CallRow] = field(default_factory=list)
+    transcript: TranscriptRow | None = None  # None: the episode never started (the runner writes an empty one)
 
 
 def example_script(example: EpisodeExample) -> dict[str, Any]:
@@ -247,7 +256,8 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
         steps_match=score.steps_match if score else None,
         step_ratio=score.step_ratio if score else None,
         n_steps=len(environment.calls) if environment is not None else 0, expected_steps=len(example.expected_steps),
-        tool_calls=tool_rows, n_attempts=len(calls), n_retries=sum(1 for c in calls if c.attempt > 1),
+        tool_calls=tool_rows, n_attempts=sum(c.outcome != "cached" for c in calls),
+        n_retries=sum(1 for c in calls if c.attempt > 1),
         input_tokens=input_tokens, output_tokens=output_tokens,
         cost_usd=_cost(model, input_tokens, output_tokens, cached_input_tokens), started_at=started_at,
         duration_s=time.perf_counter() - t0,
@@ -256,8 +266,9 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
         reasoning_tokens=sum(c.reasoning_tokens for c in calls), cached_input_tokens=cached_input_tokens,
         request_params=request_params, truncated=truncated, reasoning=model.reasoning_label,
         dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
+        cached_calls=sum(c.outcome == "cached" for c in calls),
     )
-    return EpisodeResult(row, calls)
+    return EpisodeResult(row, calls, transcript_row(run, episode_id, model.model_id, messages))
 
 
 async def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None]:

@@ -1,7 +1,8 @@
 """``python -m orchestrator`` / ``toolsweep``: run a sweep, check a config, list tasks, report.
 
 Exit codes: 0 success; 2 bad input (config, API key, arguments), reported as one ``error:`` line
-without a traceback; 1 an internal error (with its traceback); 130 interrupted.
+without a traceback; 1 an internal error (with its traceback); 3 the budget was reached (resume
+with a larger one); 130 interrupted.
 Heavy modules (Ray, Polars, the providers' SDKs) load only inside the command that needs them.
 """
 
@@ -48,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start a new run directory <name>-2, <name>-3, … instead of resuming")
     sweep.add_argument("--dry-run", action="store_true", help="print the plan without running it")
     sweep.add_argument("--limit", type=_positive_int, metavar="N", help="run at most N episodes of the plan")
+    sweep.add_argument("--cache", choices=("off", "read", "write", "readwrite"), metavar="MODE",
+                       help="the response cache: off | read | write | readwrite (default: the config's cache.mode)")
+    sweep.add_argument("--estimate", action="store_true",
+                       help="print the expected calls, tokens and cost per model, calling no provider")
+    sweep.add_argument("--like", metavar="RUN", help="with --estimate: calibrate the token model by this run")
 
     validate = commands.add_parser(
         "validate", help="check a sweep config without running anything",
@@ -62,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build the report (tables, plots, index.html) of one or more run directories.")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories to report on")
     report.add_argument("--out", metavar="DIR", help="where to write the report (default: RUN_DIR/report)")
+    report.add_argument("--scores", metavar="NAME",
+                        help="use the scores of a rescoring, scores/NAME (e.g. paper-1), instead of the run's own")
 
     compare = commands.add_parser(
         "compare", help="paired comparisons of models: which differences are real, how many seeds to settle",
@@ -70,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_dirs", nargs="+", metavar="RUN", help="run directories")
     compare.add_argument("--models", nargs="+", metavar="MODEL", help="models to compare (default: all)")
     compare.add_argument("--out", metavar="DIR", help="where to write the tables (default: RUN/report)")
+    compare.add_argument("--scores", metavar="NAME", help="use the scores of a rescoring, scores/NAME")
+
+    rescore = commands.add_parser(
+        "rescore", help="score a run again from its transcripts, calling no model under test",
+        description="Recompute every episode's scores from its transcript (tool calls replayed on a fresh "
+                    "environment) under a scoring profile, optionally with an LLM judge; writes RUN/scores/<profile>-<n>.")
+    rescore.add_argument("run_dir", metavar="RUN", help="the run directory")
+    rescore.add_argument("--scoring", choices=("toolsweep", "paper"), metavar="PROFILE",
+                         help="toolsweep | paper (default: the run's own)")
+    rescore.add_argument("--judge", metavar="MODEL_ID", help="grade completed answers with this model of the run")
     return parser
 
 
@@ -104,15 +122,36 @@ def _is_user_error(exc: Exception) -> bool:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from orchestrator.config import load_config
+    from orchestrator.config import ConfigError, load_config
 
     config = load_config(args.config)
+    if args.cache is not None:
+        config = config.model_copy(update={"cache": config.cache.model_copy(update={"mode": args.cache})})
     _warn(config)
+    if args.like and not args.estimate:
+        raise ConfigError("--like RUN applies only with --estimate")
+    if args.estimate:
+        return _estimate(config, args)
     from orchestrator.sweep import run_sweep
 
     return run_sweep(config, config_path=Path(args.config), out=Path(args.out) if args.out else None,
                      address=args.address or config.ray.address, fresh=args.fresh, dry_run=args.dry_run,
                      limit=args.limit)
+
+
+def _estimate(config: SweepConfig, args: argparse.Namespace) -> int:
+    from orchestrator.budget import estimate, estimate_table
+    from orchestrator.plan import build_plan
+    from orchestrator.rundir import RunDirError
+
+    like = Path(args.like) if args.like else None
+    if like is not None and not (like / "episodes").is_dir():
+        raise RunDirError(f"--like {like}: not a run directory (no episodes/)")
+    plan = build_plan(config, limit=args.limit)
+    print(estimate_table(estimate(config, plan, like)))
+    basis = f"calibrated by {like}" if like else "the oracle's path, 4 characters a token"
+    print(f"expected from the tasks' expected steps ({basis}); no provider was called")
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -170,14 +209,24 @@ def _span(values: list[int]) -> str:
 def _report(args: argparse.Namespace) -> int:
     from analysis.report import main as report_main
 
-    return report_main([*args.run_dirs, *(["--out", args.out] if args.out else [])])
+    return report_main([*args.run_dirs, *(["--out", args.out] if args.out else []),
+                        *(["--scores", args.scores] if args.scores else [])])
 
 
 def _compare(args: argparse.Namespace) -> int:
     from analysis.compare import main as compare_main
 
     return compare_main([*args.run_dirs, *(["--models", *args.models] if args.models else []),
-                         *(["--out", args.out] if args.out else [])])
+                         *(["--out", args.out] if args.out else []),
+                         *(["--scores", args.scores] if args.scores else [])])
 
 
-_COMMANDS = {"sweep": _sweep, "validate": _validate, "tasks": _tasks, "report": _report, "compare": _compare}
+def _rescore(args: argparse.Namespace) -> int:
+    from orchestrator.rescore import describe, rescore
+
+    print(describe(rescore(Path(args.run_dir), scoring=args.scoring, judge=args.judge)))
+    return EXIT_OK
+
+
+_COMMANDS = {"sweep": _sweep, "validate": _validate, "tasks": _tasks, "report": _report, "compare": _compare,
+             "rescore": _rescore}

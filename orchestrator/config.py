@@ -394,6 +394,27 @@ class SimulatorSettings(_Strict):
     seed: int = 0
 
 
+CacheMode = Literal["off", "read", "write", "readwrite"]  # orchestrator.cache
+
+
+class CacheSettings(_Strict):
+    """``cache:``: the response cache (``orchestrator.cache``). ``read`` answers a request from the
+    cache when it holds it, ``write`` stores every successful completion, ``readwrite`` both;
+    ``path`` is the directory of its one file, owned by the driver."""
+
+    mode: CacheMode = "off"
+    path: Path = Path(".toolsweep-cache")
+
+
+class BudgetSettings(_Strict):
+    """``budget:``: US dollars the sweep may spend in all (``usd``) and per model id (``models``);
+    the driver stops handing out episodes before the spent plus the in-flight episodes' expected
+    cost would pass one (``orchestrator.budget``)."""
+
+    usd: NonNegativeFloat | None = None
+    models: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+
+
 class SweepConfig(_Strict):
     """The whole sweep.yaml (README.md, "Sweeps", shows every key)."""
 
@@ -409,6 +430,8 @@ class SweepConfig(_Strict):
     ray: RayConfig = Field(default_factory=RayConfig)
     output: Path = Path("runs")
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
 
     # Where the config came from, so later checks can name file and line.
     _source: str | None = PrivateAttr(None)
@@ -471,8 +494,10 @@ class SweepConfig(_Strict):
 
 
 def config_hash(config: SweepConfig) -> str:
-    """A stable hash of what decides the plan and the results (not ``output`` nor ``ray``)."""
-    data = config.model_dump(mode="json", exclude={"output", "ray"})
+    """A stable hash of what decides the plan and the results (not ``output`` nor ``ray``; nor
+    ``cache``, whose answers are the ones the provider gave, nor ``budget``, which a run resumes
+    with a larger one of)."""
+    data = config.model_dump(mode="json", exclude={"output", "ray", "cache", "budget"})
     # keys added since the first schema hash as if absent while at their defaults, so a run made
     # before they existed still resumes
     _drop_defaults(data, {"scoring": "toolsweep"})
@@ -918,6 +943,17 @@ def _semantic_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[tuple
         if gate.serving(config.ray.runners) < config.ray.runners:
             yield ("judge",), (f"judge {config.judge!r}: its endpoint's max_in_flight ({gate.max_in_flight}) is below "
                                f"ray.runners ({config.ray.runners}); every runner needs a share of it")
+
+    unpriced = [m.id for m in config.models if m.price_per_mtok is None]
+    if config.budget.usd is not None and unpriced:
+        yield ("budget", "usd"), (f"model {unpriced[0]!r} has no price_per_mtok: a budget needs the price of every "
+                                  "model it covers")
+    for model_id in config.budget.models:
+        if model_id not in ids:
+            yield ("budget", "models", model_id), (f"{model_id!r} is not a model id "
+                                                   f"(models: {', '.join(sorted(ids))})")
+        elif model_id in unpriced:
+            yield ("budget", "models", model_id), f"model {model_id!r} has no price_per_mtok: its budget needs one"
 
     used = {model.gate_key for model in config.models}
     for key in config.providers:

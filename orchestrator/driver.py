@@ -17,6 +17,8 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from orchestrator.budget import BudgetGuard
+from orchestrator.cache import ResponseStore
 from orchestrator.capacity import episode_slots, gate_shares
 from orchestrator.config import ConfigError, SweepConfig
 from orchestrator.plan import EpisodeSpec
@@ -26,7 +28,7 @@ from orchestrator.writer import PartWriter
 from providers.gate.config import GateConfig
 
 MAX_RUNNER_REPLACEMENTS = 8
-TABLES = ("calls", "events", "episodes")
+TABLES = ("calls", "events", "transcripts", "episodes")
 
 
 class RunnerDied(Exception):
@@ -42,8 +44,9 @@ class RunnerPool(Protocol):
     def check(self, handles: Sequence[object]) -> list[str | None]:
         """Each runner's reason it cannot build its providers, or None."""
 
-    def exchange(self, handle: object, batch: list[EpisodeSpec]) -> Hashable:
-        """Start an exchange (hand over ``batch``, get back what finished); returns its ticket."""
+    def exchange(self, handle: object, batch: list[EpisodeSpec], **cached: object) -> Hashable:
+        """Start an exchange (hand over ``batch``, get back what finished); returns its ticket.
+        With the response cache on, ``cached=`` carries the batch's entries (``orchestrator.cache``)."""
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
         """The tickets whose exchange has ended, waiting up to ``timeout_s`` for one."""
@@ -91,8 +94,16 @@ class Driver:
 
     def __init__(self, config: SweepConfig, todo: Sequence[EpisodeSpec], pool: RunnerPool, writer: PartWriter,
                  progress: SweepProgress, *, wait_s: float = 1.0,
-                 max_replacements: int = MAX_RUNNER_REPLACEMENTS) -> None:
+                 max_replacements: int = MAX_RUNNER_REPLACEMENTS, cache: ResponseStore | None = None,
+                 budget: BudgetGuard | None = None) -> None:
         self.config = config
+        self.cache = cache
+        # with a budget: episodes it refused wait here; once nothing is out and a second look admits
+        # none of them, the sweep stops with the budget reached (orchestrator.budget)
+        self.budget = budget
+        self.deferred: deque[tuple[str, EpisodeSpec]] = deque()
+        self.budget_reached = False
+        self._second_look = False
         self.pool = pool
         self.writer = writer
         self.progress = progress
@@ -120,7 +131,7 @@ class Driver:
         try:
             for slot in self.slots:
                 self.dispatch(slot)
-            while self.remaining > 0:
+            while self.remaining > 0 and not self.budget_reached:
                 self.step()
             finished = True
         finally:
@@ -148,11 +159,18 @@ class Driver:
         batch = []
         for gate, target in slot.targets.items():
             queue = self.queues[gate]
-            for _ in range(min(len(queue), max(0, target - slot.per_gate[gate]))):
+            wanted = max(0, target - slot.per_gate[gate])
+            while wanted and queue:
                 spec = queue.popleft()
+                if self.budget is not None and not self._admit(gate, spec):
+                    continue
                 slot.hold(gate, spec)
                 batch.append(spec)
-        slot.ticket = self.pool.exchange(slot.handle, batch)
+                wanted -= 1
+        if self.cache is not None and batch:  # the batch's cached responses travel with it
+            slot.ticket = self.pool.exchange(slot.handle, batch, cached=self.cache.entries_for(batch, self.config))
+        else:
+            slot.ticket = self.pool.exchange(slot.handle, batch)
         self._by_ticket[slot.ticket] = slot
         return batch
 
@@ -168,6 +186,8 @@ class Driver:
                 self.collect(slot, batch)
             if self.remaining > 0:
                 self.dispatch(slot)
+        if self.deferred:
+            self._look_again()
         self.flush()
 
     def collect(self, slot: RunnerSlot, batch: FinishedBatch) -> None:
@@ -176,6 +196,10 @@ class Driver:
         for kind, table in tables.items():
             if table is not None:
                 self.writer.add(kind, table)
+        if self.cache is not None:
+            self.cache.store(batch.table("cache"))
+        if self.budget is not None:
+            self.budget.settle(tables["calls"], batch.done_ids)
         for episode_id in batch.done_ids:
             slot.release(episode_id)
         self.remaining -= len(batch.done_ids)
@@ -192,6 +216,8 @@ class Driver:
         the old one held). Past ``max_replacements`` the sweep gives up."""
         for gate, spec in reversed(slot.holding.values()):
             self.queues[gate].appendleft(spec)
+            if self.budget is not None:
+                self.budget.release(spec.episode_id)
         self.replacements += 1
         if self.replacements > self.max_replacements:
             raise RuntimeError("runners keep dying; giving up (see the Ray logs)")
@@ -199,6 +225,27 @@ class Driver:
         fresh = self._spawn(slot.index, f"{slot.name.split('.')[0]}.{self.replacements}")
         self.slots[self.slots.index(slot)] = fresh
         return fresh
+
+    def _admit(self, gate: str, spec: EpisodeSpec) -> bool:
+        assert self.budget is not None
+        if self.budget.admit(spec):
+            self._second_look = False
+            return True
+        self.deferred.append((gate, spec))
+        return False
+
+    def _look_again(self) -> None:
+        """Nothing out and nothing queued: the refused episodes get one more look (what came back
+        may have cost less than expected); refused again, the budget is reached."""
+        if any(slot.holding for slot in self.slots) or any(self.queues.values()):
+            return
+        if self._second_look:
+            self.budget_reached = True
+            return
+        self._second_look = True
+        while self.deferred:
+            gate, spec = self.deferred.popleft()
+            self.queues[gate].append(spec)
 
     def flush(self) -> None:
         """Write the buffered rows when they are due, and redraw the progress."""

@@ -1,10 +1,13 @@
 """Rows of the run directory's Arrow tables, and the Arrow schemas built from them.
 
-Three tables, each a directory of Arrow IPC part files (``runs/<name>/<table>/*.arrow``):
+Four tables, each a directory of Arrow IPC part files (``runs/<name>/<table>/*.arrow``):
 
 - ``episodes``: one row per finished episode (whatever its status).
-- ``calls``: one row per HTTP attempt, retries included.
+- ``calls``: one row per HTTP attempt, retries included (and one per call served from the
+  response cache, outcome ``cached``).
 - ``events``: gate state changes (breaker transitions, adaptive-concurrency limit changes).
+- ``transcripts``: one row per episode, its whole conversation (``orchestrator.transcripts``);
+  zstd-compressed, and a part counts only once the episodes part of the same flush exists.
 
 Each row dataclass is the one definition of its table: the Arrow schema is derived from its fields
 (``schema_of``: the Python type of each field gives the Arrow type, through ``_ARROW_TYPES``), and
@@ -70,7 +73,7 @@ class EpisodeRow:
     n_steps: int = column("tool calls made")
     expected_steps: int = column("tool calls expected (length of the example's expected sequence)")
     tool_calls: list[ToolCallRow] = column("every tool call, in order")
-    n_attempts: int = column("HTTP attempts over the whole episode")
+    n_attempts: int = column("HTTP attempts over the whole episode (calls answered by the cache excluded)")
     n_retries: int = column("attempts beyond the first of each model call")
     input_tokens: int = column("input tokens over every attempt")
     output_tokens: int = column("output tokens over every attempt")
@@ -95,6 +98,39 @@ class EpisodeRow:
     dataset: str | None = column("the task's dataset: toolsweep | paper | paper-tiny (None in older runs)",
                                  default=None)
     scoring: str | None = column("the scoring profile: toolsweep | paper (None in older runs)", default=None)
+    cached_calls: int = column("model calls answered by the response cache (no HTTP attempt; not in "
+                               "n_attempts; their tokens are in the token counts and cost_usd)", default=0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TranscriptToolCall:
+    id: str = column("the call's id, as the provider gave it")
+    name: str = column("the tool's name")
+    arguments: str = column("the arguments as JSON text (the raw text when it did not parse)")
+    error: str | None = column("why the arguments did not parse; None when they did")
+
+
+@dataclass
+class MessageRow:
+    role: str = column("system | user | assistant | tool")
+    content: str = column("the text of the turn (a tool turn: what the tool returned)")
+    tool_calls: list[TranscriptToolCall] = column("assistant: the tool calls it made, in order")
+    tool_call_id: str | None = column("tool: the call this result answers")
+    name: str | None = column("tool: the tool's name")
+    reasoning: str | None = column("assistant: the reasoning summary the API returned, if any")
+    replay: str | None = column("assistant: JSON list of the turn as the provider returned it (reasoning items, "
+                                "thinking blocks and signatures), sent back verbatim; None when empty")
+
+
+@dataclass
+class TranscriptRow:
+    run: str = column("the run directory's name")
+    episode_id: str = column("the episode this conversation belongs to (joins episodes.episode_id)")
+    model_id: str = column("the sweep's name for the model")
+    messages: list[MessageRow] = column("every turn in order: system, user, then assistant and tool turns")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,6 +176,27 @@ class EventRow:
         return asdict(self)
 
 
+@dataclass
+class ScoreRow:
+    """A row of a rescoring's table (``scores/<name>/scores/*.arrow``, ``orchestrator.rescore``): an
+    episode's scores recomputed from its transcript, replacing the episodes' score columns when
+    ``report`` or ``compare`` selects it."""
+
+    run: str = column("the run directory's name")
+    episode_id: str = column("the episode rescored (joins episodes.episode_id)")
+    correct: bool | None = column("as episodes.correct, recomputed; None when the episode did not complete")
+    judge_correct: bool | None = column("the rescoring judge's verdict; None without --judge")
+    state_correct: bool | None = column("as episodes.state_correct, from the tool calls replayed on a fresh "
+                                        "environment")
+    steps_match: bool | None = column("as episodes.steps_match, recomputed")
+    step_ratio: float | None = column("as episodes.step_ratio, recomputed")
+    scoring: str = column("the scoring profile applied: toolsweep | paper")
+    judge: str | None = column("the judge's model id; None without one")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 _ARROW_TYPES: dict[type, pa.DataType] = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
 _META = {b"toolsweep.schema_version": SCHEMA_VERSION.encode()}
 
@@ -173,9 +230,12 @@ def schema_of(row: type) -> pa.Schema:
 EPISODES_SCHEMA = schema_of(EpisodeRow)
 CALLS_SCHEMA = schema_of(CallRow)
 EVENTS_SCHEMA = schema_of(EventRow)
-SCHEMAS: dict[str, pa.Schema] = {"episodes": EPISODES_SCHEMA, "calls": CALLS_SCHEMA, "events": EVENTS_SCHEMA}
+TRANSCRIPTS_SCHEMA = schema_of(TranscriptRow)
+SCORES_SCHEMA = schema_of(ScoreRow)  # a rescoring's table, kept beside the run's (not one of SCHEMAS)
+SCHEMAS: dict[str, pa.Schema] = {"episodes": EPISODES_SCHEMA, "calls": CALLS_SCHEMA, "events": EVENTS_SCHEMA,
+                                 "transcripts": TRANSCRIPTS_SCHEMA}
 
 
 def to_table(table: str, rows: list[dict[str, Any]]) -> pa.Table:
-    """Build an Arrow table of one of the three kinds from row dicts (``Row.to_dict()``)."""
+    """Build an Arrow table of one of the four kinds from row dicts (``Row.to_dict()``)."""
     return pa.Table.from_pylist(rows, schema=SCHEMAS[table])

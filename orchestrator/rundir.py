@@ -26,7 +26,7 @@ from orchestrator.plan import EpisodeSpec, plan_hash
 from orchestrator.records import SCHEMAS
 from providers.keys import mask_keys
 
-RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed"]
+RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed", "budget_reached"]
 MANIFEST = "manifest.json"
 FROZEN_CONFIG = "sweep.yaml"
 _VERSIONED = ("toolsweep", "ray", "pyarrow", "polars", "openai", "anthropic")
@@ -63,6 +63,10 @@ class RunDir:
     @property
     def events_dir(self) -> Path:
         return self.path / "events"
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.path / "transcripts"
 
     @property
     def manifest_path(self) -> Path:
@@ -137,7 +141,7 @@ class RunDir:
 
     def _create(self, config: SweepConfig, config_path: Path, chash: str, plan: list[EpisodeSpec],
                 *, fresh_of: str | None) -> None:
-        for folder in (self.episodes_dir, self.calls_dir, self.events_dir):
+        for folder in (self.episodes_dir, self.calls_dir, self.events_dir, self.transcripts_dir):
             folder.mkdir(parents=True, exist_ok=True)
         (self.path / FROZEN_CONFIG).write_text(config_path.read_text(encoding="utf-8"), encoding="utf-8")
         now = _now()
@@ -152,7 +156,7 @@ class RunDir:
 
     def _resume(self, plan: list[EpisodeSpec]) -> None:
         manifest = self.read_manifest()
-        for folder in (self.episodes_dir, self.calls_dir, self.events_dir):
+        for folder in (self.episodes_dir, self.calls_dir, self.events_dir, self.transcripts_dir):
             folder.mkdir(parents=True, exist_ok=True)
         # The same config can plan differently when the task datasets changed; record what runs now.
         manifest.update({
@@ -173,11 +177,11 @@ class RunDir:
                     f"{self.path}: task {name!r} changed since this run started (source hash "
                     f"{recorded.get(name)}, now {digest}); use --fresh to start a new run directory")
 
-    def finish(self, status: RunStatus, counts: dict[str, int]) -> None:
-        """Record how the sweep ended: its status and counts (e.g. episodes per status); releases
-        the directory."""
+    def finish(self, status: RunStatus, counts: dict[str, int], **more: Any) -> None:
+        """Record how the sweep ended: its status and counts (e.g. episodes per status), and any
+        ``more`` (the budget and what was spent); releases the directory."""
         manifest = self.read_manifest()
-        manifest.update({"finished_at": _now(), "status": status, "counts": counts})
+        manifest.update({"finished_at": _now(), "status": status, "counts": counts, **more})
         self.write_manifest(manifest)
         self.close()
 
@@ -207,7 +211,7 @@ def task_source_hashes(config: SweepConfig) -> dict[str, str]:
 
 def read_table(run_dir: RunDir | str | os.PathLike[str], table: str,
                columns: Sequence[str] | None = None) -> pa.Table:
-    """Every row of one table (``episodes``, ``calls`` or ``events``) of a run directory, only
+    """Every row of one table (``episodes``, ``calls``, ``events`` or ``transcripts``) of a run directory, only
     ``columns`` (default: all); an empty table when nothing is written yet.
 
     Parts appear by atomic rename, so temp files (``*.tmp``, dot-files) are skipped and an
@@ -230,16 +234,23 @@ def iter_parts(run_dir: RunDir | str | os.PathLike[str], table: str,
 
 
 def part_files(run_dir: RunDir | str | os.PathLike[str], table: str) -> list[Path]:
-    """The whole part files of one table, in the order they were written (temp files skipped)."""
-    folder = (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / table
+    """The whole part files of one table, in the order they were written (temp files skipped).
+
+    A transcripts part counts only beside the episodes part of its flush (same name): one left
+    alone by a crash between the two renames belongs to episodes that resume runs again."""
+    root = run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)
+    folder = root / table
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.arrow") if not p.name.startswith("."))
+    parts = sorted(p for p in folder.glob("*.arrow") if not p.name.startswith("."))
+    if table == "transcripts":
+        parts = [p for p in parts if (root / "episodes" / p.name).exists()]
+    return parts
 
 
 def _read_part(part: Path, columns: list[str]) -> pa.Table:
     try:
-        # Memory-mapped and uncompressed: only the selected columns' pages are read.
+        # Memory-mapped and (but for transcripts) uncompressed: only the selected columns' pages are read.
         with pa.memory_map(str(part)) as source:
             whole = pa.ipc.open_file(source).read_all()
     except (pa.ArrowInvalid, OSError) as exc:

@@ -18,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 
 import tasks
-from orchestrator.agent import EpisodeResult, call_row, run_episode
+from orchestrator.agent import EpisodeResult, ModelCall, call_row, run_episode
+from orchestrator.cache import Entries, RunnerCache
 from orchestrator.capacity import episode_slots
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
@@ -26,6 +27,7 @@ from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
 from orchestrator.task_sources import register_sources
+from orchestrator.transcripts import transcript_row
 from providers.errors import ProviderConfigError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
@@ -82,6 +84,7 @@ class EpisodeRunner:
         self._active = 0  # episodes inside their gate's slot
         self._wakeup = asyncio.Event()
         self._node_id = _node_id()
+        self._cache = RunnerCache(config) if config.cache.mode != "off" else None
 
     def _on_gate_event(self, provider: str, kind: EventKind, *, at: float | None = None, **fields: Any) -> None:
         self._events.append(EventRow(run=self._run, provider=provider, runner=self._name, kind=kind,
@@ -90,8 +93,11 @@ class EpisodeRunner:
                                      value=fields.get("value"), detail=fields.get("detail")))
 
     async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5,
-                       min_batch_s: float = 0.05) -> FinishedBatch:
-        """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish."""
+                       min_batch_s: float = 0.05, cached: Entries | None = None) -> FinishedBatch:
+        """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish.
+        ``cached``: the response cache's entries for these episodes (``orchestrator.cache``)."""
+        if cached and self._cache is not None:
+            self._cache.receive(cached)
         for spec in specs:
             task = asyncio.create_task(self._run_one(spec))
             self._running.add(task)
@@ -142,35 +148,53 @@ class EpisodeRunner:
         task = tasks.get_task(spec.task, spec.dataset, self._config.scoring)  # cached by the tasks package
         example = task.example(spec.example_id)
         model = self._endpoints.model_call(spec.model_id, spec.strategy)
+        judge = self._endpoints.model_call(self._config.judge, "native") if self._config.judge else None
+        if self._cache is not None:  # answered from the cache when it holds the request
+            scope, entries = self._cache.for_episode(spec)
+            model = self._cached(self._cache, model, scope, entries, spec.strategy)
+            judge = judge and self._cached(self._cache, judge, scope, entries, "native")
         result = await run_episode(run=self._run, episode_id=spec.episode_id, spec=spec, task=task,
                                    example=example, model=model,
                                    max_steps=self._config.agent.max_steps, node_id=self._node_id)
         row = result.episode
         if self._config.judge and row.status == "completed" and row.truncated:
             row.judge_correct = False  # a cut answer is not graded: never correct (see orchestrator.agent)
-        elif self._config.judge and row.status == "completed":
+        elif judge is not None and row.status == "completed":
             step = max((c.step for c in result.calls), default=-1) + 1
 
             def on_attempt(record: AttemptRecord) -> None:
                 result.calls.append(call_row(self._run, spec.episode_id, step, record))
 
             row.judge_correct = await judge_answer(
-                self._endpoints.model_call(self._config.judge, "native"), task=task.name,
+                judge, task=task.name,
                 question=example.question, reference=str(example.reference), answer=row.answer or "",
                 deterministic=row.correct, seed=spec.seed, on_attempt=on_attempt, scoring=task.scoring)
             if row.judge_correct is not None and judge_decides(task.name, task.scoring):
                 row.correct = row.judge_correct
         return result
 
+    def _cached(self, cache: RunnerCache, call: ModelCall, scope: str, entries: dict[str, str],
+                strategy: str) -> ModelCall:
+        gate = self._endpoints.gate(self._config.model(call.model_id).gate_key)
+        return cache.wrap(call, scope=scope, entries=entries, strategy=strategy,
+                                breaker_state=lambda: gate.breaker.state)
+
     def _drain(self) -> FinishedBatch:
         finished, self._finished = self._finished, []
         events, self._events = self._events, []
         rows = {"episodes": [r.episode.to_dict() for r in finished],
                 "calls": [c.to_dict() for r in finished for c in r.calls],
-                "events": [e.to_dict() for e in events]}
+                "events": [e.to_dict() for e in events],
+                # every episode has a transcript, empty when it failed before its first turn
+                "transcripts": [(r.transcript or transcript_row(self._run, r.episode.episode_id, r.episode.model_id, ()))
+                                .to_dict() for r in finished]}
+        payloads = {kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows}
+        stored = self._cache.drain() if self._cache is not None else None
+        if stored is not None:  # completions for the driver's cache file (never a run-directory table)
+            payloads["cache"] = _ipc(stored)
         return FinishedBatch(
             runner=self._name,
-            payloads={kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows},
+            payloads=payloads,
             done_ids=[r.episode.episode_id for r in finished],
             running=self._active,
             gates=self._endpoints.counters(),

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from orchestrator.budget import BudgetGuard
+from orchestrator.cache import ResponseStore
 from orchestrator.config import SweepConfig
 from orchestrator.driver import Driver
 from orchestrator.endpoints import simulator_profiles, uses_simulator
-from orchestrator.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from orchestrator.exit_codes import EXIT_BUDGET, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from orchestrator.plan import build_plan, pending
 from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
@@ -43,11 +45,13 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
                             f"recorded, {len(todo)} to run"))
     if dry_run:
         return EXIT_OK
+    cache = ResponseStore.open(config)  # a foreign or damaged cache file stops the sweep here, in one line
     if not todo:
         run_dir.finish("completed", {"episodes": len(plan)})
         print_sweep_summary(run_dir.path, console)
         return EXIT_OK
 
+    budget = BudgetGuard.for_run(config, run_dir.path)  # counts what earlier sessions of the run spent
     writer = PartWriter(run_dir.path)
     already_done = len(plan) - len(todo)
     progress = SweepProgress(planned=len(plan), already_done=already_done, console=console)
@@ -70,7 +74,8 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
             from orchestrator.ray_pool import RayRunnerPool
 
             pool = RayRunnerPool(config, run=run_dir.name, simulator_url=simulator_url)
-            Driver(config, todo, pool, writer, progress).run()
+            driver = Driver(config, todo, pool, writer, progress, cache=cache, budget=budget)
+            driver.run()
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
@@ -80,6 +85,12 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     finally:
         signal.signal(signal.SIGTERM, previous_sigterm)
         writer.flush()
+        if cache is not None:
+            cache.close()
+            console.print(f"cache ({config.cache.mode}, {cache.path}): {cache.shipped} responses sent to runners, "
+                          f"{cache.stored} stored")
+            if cache.failure:
+                console.print(f"[red]the cache stopped mid-sweep and the sweep went on without it: {cache.failure}[/red]")
 
     # Counted, not read back: every row the writer wrote is a planned episode not on disk before,
     # and none is written twice (re-reading 100k rows would make the driver's peak memory grow
@@ -91,8 +102,17 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
                                 f"resume with: python -m orchestrator sweep {config_path}"
                                 + (f" --out {out}" if out else "")))
         return EXIT_INTERRUPTED
+    if budget is not None and recorded < len(plan) and driver.budget_reached:
+        run_dir.finish("budget_reached", {"episodes": recorded}, budget=config.budget.model_dump(mode="json"),
+                       spent_usd=round(budget.spent_usd, 6))
+        print_sweep_summary(run_dir.path, console)
+        console.print(mask_keys(f"budget reached: ${budget.spent_usd:.4f} spent, {recorded}/{len(plan)} episodes "
+                                f"recorded; resume with a larger budget: python -m orchestrator sweep {config_path}"
+                                + (f" --out {out}" if out else "")))
+        return EXIT_BUDGET
     status: RunStatus = "completed" if recorded >= len(plan) else "incomplete"
-    run_dir.finish(status, {"episodes": recorded})
+    extra = {"spent_usd": round(budget.spent_usd, 6)} if budget is not None else {}
+    run_dir.finish(status, {"episodes": recorded}, **extra)
     print_sweep_summary(run_dir.path, console)
     if recorded < len(plan):
         console.print(f"[red]only {recorded} of {len(plan)} planned episodes were recorded[/red]")

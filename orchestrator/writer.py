@@ -2,9 +2,13 @@
 
 Each flush writes one IPC file per table to a temporary name and renames it into place, so a part
 is whole or absent: a killed sweep never leaves half a row, and resume reads only whole parts.
-Calls and events are flushed before episodes, so an episode row on disk always has its calls on
-disk too; calls of an episode whose row was lost in a crash belong to an episode that resume
-re-runs.
+Calls, events and transcripts are flushed before episodes, so an episode row on disk always has
+its calls and transcript on disk too; calls of an episode whose row was lost in a crash belong to
+an episode that resume re-runs. The parts of one flush share one file name, and a transcripts part
+counts only once the episodes part of that name exists (``orchestrator.rundir.part_files``): a
+crash between the two leaves an orphan that is never read, so resume never records a transcript
+twice. Transcripts, mostly text, are zstd-compressed; the other tables are read memory-mapped
+and stay uncompressed.
 """
 
 from __future__ import annotations
@@ -18,16 +22,24 @@ import pyarrow as pa
 
 from orchestrator.records import SCHEMAS
 
-FLUSH_ORDER = ("calls", "events", "episodes")
+FLUSH_ORDER = ("calls", "events", "transcripts", "episodes")
+COMPRESSED = {"transcripts": "zstd"}
 
 
-def write_part(directory: Path, table: pa.Table, prefix: str) -> Path:
+def part_name(prefix: str) -> str:
+    """A new part file name: ordered by time, unique."""
+    return f"{prefix}-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.arrow"
+
+
+def write_part(directory: Path, table: pa.Table, prefix: str, *, name: str | None = None,
+               compression: str | None = None) -> Path:
     """Write ``table`` as one Arrow IPC file in ``directory`` atomically; returns its path."""
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"{prefix}-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.arrow"
+    name = name or part_name(prefix)
     final = directory / name
     tmp = directory / (name + ".tmp")
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+    options = pa.ipc.IpcWriteOptions(compression=compression)
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema, options=options) as writer:
         writer.write_table(table)
     with open(tmp, "rb") as fh:  # durable before it becomes visible
         os.fsync(fh.fileno())
@@ -65,12 +77,13 @@ class PartWriter:
     def flush(self) -> int:
         """Write every buffered table; returns the number of episode rows written."""
         written_episodes = 0
+        name = part_name(self.prefix)  # one name for the flush: it pairs a transcripts part with its episodes
         for kind in FLUSH_ORDER:
             tables = self._buffers[kind]
             if not tables:
                 continue
             table = pa.concat_tables(tables).cast(SCHEMAS[kind])
-            write_part(self.run_dir / kind, table, self.prefix)
+            write_part(self.run_dir / kind, table, self.prefix, name=name, compression=COMPRESSED.get(kind))
             self.rows_written[kind] += table.num_rows
             if kind == "episodes":
                 written_episodes = table.num_rows

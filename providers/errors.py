@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Literal, get_args
 if TYPE_CHECKING:
     from providers.types import Completion
 
-# The ``calls.outcome`` vocabulary: every attempt ends as one of these.
+# The ``calls.outcome`` vocabulary: every attempt ends as one of these. ``cached`` is no attempt: a
+# call answered from the response cache (no HTTP request, no rate-limit permit).
 Outcome = Literal[
-    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed"
+    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached"
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 

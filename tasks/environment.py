@@ -14,6 +14,10 @@ from typing import Any, ClassVar, Protocol
 
 from tasks.tooling import ToolDefinition, ToolError, clip
 
+# A tool call's arguments: a JSON object, or — for a call whose arguments did not parse — the raw
+# text, which every tool rejects (so a malformed call still counts as a step taken).
+Arguments = Mapping[str, Any] | str | None
+
 
 @dataclass(frozen=True)
 class Tool:
@@ -73,7 +77,7 @@ class Environment:
         """The canonical, comparable state (``None`` for a stateless task)."""
         return None
 
-    def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> ToolResult:
+    def call(self, name: str, arguments: Arguments = None) -> ToolResult:
         """Run one tool call, record it, and return what the model should read."""
         arguments = {} if arguments is None else arguments
         try:
@@ -120,7 +124,7 @@ class EpisodeEnvironment(Protocol):
     @property
     def state(self) -> Hashable | None: ...
 
-    async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> ToolResult: ...
+    async def call(self, name: str, arguments: Arguments = None) -> ToolResult: ...
 
     async def settle(self) -> None: ...
 
@@ -143,7 +147,7 @@ class LocalSession:
     def state(self) -> Hashable | None:
         return self.environment.state
 
-    async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> ToolResult:
+    async def call(self, name: str, arguments: Arguments = None) -> ToolResult:
         return self.environment.call(name, arguments)
 
     async def settle(self) -> None:

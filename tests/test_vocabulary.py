@@ -50,9 +50,17 @@ def test_every_error_outcome_is_in_the_vocabulary():
             yield sub
             yield from subclasses(sub)
 
-    assert {cls.outcome for cls in subclasses(errors.ProviderError)} | {"ok"} == set(CALL_OUTCOMES)
+    # "ok" and "cached" (answered by the response cache) are the outcomes no error carries
+    assert {cls.outcome for cls in subclasses(errors.ProviderError)} | {"ok", "cached"} == set(CALL_OUTCOMES)
 
 
 def test_one_list_of_provider_names():
     assert set(FACTORIES) == set(PROVIDER_NAMES) == set(DEFAULT_GATES)
     assert ModelConfig.model_fields["provider"].annotation.__args__ == PROVIDER_NAMES
+
+
+def test_the_scores_columns_analysis_reads_are_written_with_that_type():
+    from orchestrator.records import SCORES_SCHEMA
+
+    written = dict(pl.from_arrow(SCORES_SCHEMA.empty_table()).schema)
+    assert {name: written[name] for name in load.SCORE_COLUMNS} == load.SCORE_COLUMNS

@@ -26,7 +26,7 @@ from mcp import Client, MCPError, StdioServerParameters, stdio_client
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
 from orchestrator.mcp_tools.spec import McpServer
-from tasks.environment import EnvironmentFailure, Tool, ToolCallRecord, ToolResult
+from tasks.environment import Arguments, EnvironmentFailure, Tool, ToolCallRecord, ToolResult
 from tasks.task import ExpectedCall
 from tasks.tooling import clip
 
@@ -124,7 +124,7 @@ class McpSession:
                 return listed
         raise EnvironmentFailure(f"MCP server {self.spec.where} listed more than {MAX_TOOL_PAGES} pages of tools")
 
-    async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> ToolResult:
+    async def call(self, name: str, arguments: Arguments = None) -> ToolResult:
         """Run one of the model's tool calls on the server and record it."""
         arguments = {} if arguments is None else arguments
         offered = {t.name for t in self.tools}

@@ -203,3 +203,22 @@ def test_no_calls_at_all(tmp_path):
     assert status_table(data.calls).height == 0
     assert errors_over_time(data.calls).height == 0
     assert breaker_table(data.calls, data.episodes, data.events).height == 0
+
+
+def test_cached_calls_are_counted_apart_and_left_out_of_every_rate(tmp_path):
+    cached = [
+        call(provider="p", model_id="m", step=10 + i, outcome="cached", http_status=None, latency_s=0.001,
+             input_tokens=100, output_tokens=10)
+        for i in range(5)
+    ]
+    data = _data(tmp_path, _known_calls() + cached)
+    row = _reliability(data).row(0, named=True)
+    assert row["attempts"] == 10 and row["cached_calls"] == 5
+    assert row["ok_rate"] == pytest.approx(0.6) and row["cached_rate"] == 0.0
+    assert row["latency_p50_s"] == pytest.approx(0.35)  # the 1 ms hits are no attempts
+    assert (row["input_tokens"], row["output_tokens"]) == (600, 60)
+    shares = provider_outcomes(data.calls)
+    assert "cached" not in shares["outcome"].to_list() and shares["attempts"].sum() == 10
+    assert status_table(data.calls)["share"].sum() == pytest.approx(0.4)
+    assert errors_over_time(data.calls)["attempts"].sum() == 10
+    assert _reliability(_data(tmp_path / "none", _known_calls())).row(0, named=True)["cached_calls"] == 0

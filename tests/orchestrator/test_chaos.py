@@ -1,7 +1,7 @@
 """Failure drills: a driver killed again and again, a runner process killed, a 60 s outage.
 
 Each drill ends with the same check: the run directory holds exactly the planned episodes, once
-each, and every recorded call belongs to one of them.
+each, every recorded call belongs to one of them, and each has exactly one transcript.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import polars as pl
 import pytest
 
 from orchestrator.config import load_config
+from orchestrator.rundir import read_table
 from orchestrator.sweep import run_sweep
 from tests.orchestrator.sweep_helpers import calls, episodes, planned_ids, simulator_stats, write_config
 
@@ -32,6 +33,10 @@ def assert_exactly_the_plan(run: Path, path: Path) -> pl.DataFrame:
     assert df["episode_id"].n_unique() == df.height, "an episode was recorded twice"
     assert set(df["episode_id"]) == planned_ids(path), "an episode was lost"
     assert set(calls(run)["episode_id"]) <= set(df["episode_id"])
+    # transcripts as a reader sees them: a part orphaned by a kill between two renames is not read
+    transcripts = read_table(run, "transcripts", ["episode_id"])["episode_id"].to_pylist()
+    assert len(transcripts) == len(set(transcripts)), "an episode has two transcripts"
+    assert set(transcripts) == set(df["episode_id"]), "an episode has no transcript"
     return df
 
 

@@ -145,10 +145,10 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def run_on(cluster: Cluster, path: Path) -> str:
+def run_on(cluster: Cluster, path: Path, *options: str) -> str:
     """``python -m orchestrator sweep`` joining the cluster; its output. Killed whole on timeout."""
     process = subprocess.Popen([sys.executable, "-m", "orchestrator", "sweep", str(path), "--address",
-                                cluster.address], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                cluster.address, *options], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
         out, _ = process.communicate(timeout=SWEEP_TIMEOUT_S)
@@ -158,7 +158,6 @@ def run_on(cluster: Cluster, path: Path) -> str:
         pytest.fail(f"the sweep did not finish in {SWEEP_TIMEOUT_S} s: {out.decode()[-2000:]}")
     assert process.returncode == 0, out.decode()[-3000:]
     return out.decode()
-
 
 
 def test_a_sweep_runs_its_runners_on_both_nodes(cluster, tmp_path):
@@ -219,3 +218,24 @@ def test_an_mcp_task_and_a_plugin_run_on_both_nodes(cluster, tmp_path):
     assert df["status"].unique().to_list() == ["completed"] and df["correct"].all()
     notes = df.filter(pl.col("task") == "notes")
     assert notes["node_id"].n_unique() == 2, "MCP episodes should run on both nodes"
+
+
+def test_runners_on_both_nodes_answer_from_the_drivers_cache(cluster, tmp_path):
+    """The driver owns the cache file and ships each batch its entries: runners on the second node
+    hit it as the head's do, and no request reaches the simulator the second time."""
+    path = write_config(
+        tmp_path, tasks=[{"name": "typewriter_single"}, {"name": "multiverse_math"}], seeds=2,
+        models=[{"id": "oracle", "provider": "simulated", "model": "oracle",
+                 "latency_ms": {"mean": 20, "jitter": 5}}],
+        cache={"mode": "readwrite", "path": str(tmp_path / "cache")},
+        ray={"runners": 2, "max_concurrency_per_runner": 16})
+    run_on(cluster, path)
+    run_on(cluster, path, "--fresh")
+    first, second = tmp_path / "runs" / "e2e", tmp_path / "runs" / "e2e-2"
+    assert sum(s["requests"] for s in simulator_stats(second)) == 0
+    df = episodes(second)
+    assert set(df["episode_id"]) == planned_ids(path) and df["correct"].all()
+    assert df["node_id"].n_unique() == 2, "both nodes ran episodes"
+    c = calls(second).join(df.select("episode_id", "node_id"), on="episode_id")
+    assert set(c["outcome"]) == {"cached"} and c.height == calls(first).height
+    assert c["node_id"].n_unique() == 2, "both nodes' runners were answered from the cache"

@@ -99,8 +99,11 @@ def test_datasets_and_profiles_change_what_a_run_is(tmp_path):
 
 
 def test_episode_rows_carry_dataset_and_scoring_as_the_last_columns():
-    assert EPISODES_SCHEMA.names[-2:] == ["dataset", "scoring"]
-    assert list(EpisodeRow.__dataclass_fields__)[-2:] == ["dataset", "scoring"]
+    # appended after every earlier column; columns added later (cached_calls) come after them
+    names = EPISODES_SCHEMA.names
+    start = names.index("dataset")
+    assert names[start:start + 2] == ["dataset", "scoring"] and names.index("reasoning") < start
+    assert list(EpisodeRow.__dataclass_fields__)[start:start + 2] == ["dataset", "scoring"]
 
 
 def test_the_task_registry_offers_what_the_config_accepts():

@@ -65,7 +65,7 @@ def test_a_new_run_directory(setup):
     for folder in (run.episodes_dir, run.calls_dir, run.events_dir):
         assert folder.is_dir()
     assert sorted(p.name for p in run.path.iterdir()) == [".lock", "calls", "episodes", "events", "manifest.json",
-                                                          "sweep.yaml"], "nothing is created that stays empty"
+                                                          "sweep.yaml", "transcripts"], "nothing is created that stays empty"
     manifest = json.loads((run.path / "manifest.json").read_text())
     assert manifest["config_hash"] == config_hash(config) and manifest["plan_hash"] == plan_hash(plan)
     assert manifest["episodes_planned"] == len(plan) == 12
