@@ -53,8 +53,8 @@ class RayRunnerPool:
     def check(self, handles: Sequence[Any]) -> list[str | None]:
         return ray.get([handle.check.remote() for handle in handles])
 
-    def exchange(self, handle: Any, batch: list[EpisodeSpec]) -> Hashable:
-        return handle.exchange.remote(batch)
+    def exchange(self, handle: Any, batch: list[EpisodeSpec], open_gates: Sequence[str] = ()) -> Hashable:
+        return handle.exchange.remote(batch, open_gates=list(open_gates))
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
         done, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout_s)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
+from orchestrator.slots import EpisodeSlots
 from providers.errors import ProviderConfigError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
@@ -73,7 +75,7 @@ class EpisodeRunner:
         # Slots per gate (orchestrator.capacity): episodes waiting on one endpoint's open breaker
         # must not take the places of another endpoint's episodes.
         self._gate_of = {m.id: m.gate_key for m in config.models}
-        self._slots = {gate: asyncio.Semaphore(episode_slots(config, share)) for gate, share in shares.items()}
+        self._slots = {gate: EpisodeSlots(episode_slots(config, share)) for gate, share in shares.items()}
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
@@ -87,9 +89,14 @@ class EpisodeRunner:
                                      from_state=fields.get("from_state"), to_state=fields.get("to_state"),
                                      value=fields.get("value"), detail=fields.get("detail")))
 
-    async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5,
-                       min_batch_s: float = 0.05) -> FinishedBatch:
-        """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish."""
+    async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5, min_batch_s: float = 0.05,
+                       open_gates: Sequence[str] = ()) -> FinishedBatch:
+        """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish.
+        ``open_gates``: gates whose queue at the driver is empty, whose episodes may now all run at
+        once (``orchestrator.slots``)."""
+        for gate in open_gates:
+            if gate in self._slots:
+                await self._slots[gate].open()
         for spec in specs:
             task = asyncio.create_task(self._run_one(spec))
             self._running.add(task)
@@ -104,7 +111,7 @@ class EpisodeRunner:
         return self._drain()
 
     async def _run_one(self, spec: EpisodeSpec) -> None:
-        async with self._slots[self._gate_of[spec.model_id]]:
+        async with self._slots[self._gate_of[spec.model_id]].place():
             self._active += 1
             try:
                 result = await self._episode(spec)

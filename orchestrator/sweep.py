@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestrator.config import SweepConfig
+from orchestrator.dispatch_order import dispatch_order
 from orchestrator.driver import Driver
 from orchestrator.endpoints import simulator_profiles, uses_simulator
 from orchestrator.exit_codes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
@@ -67,7 +68,7 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
             from orchestrator.ray_pool import RayRunnerPool
 
             pool = RayRunnerPool(config, run=run_dir.name, simulator_url=simulator_url)
-            Driver(config, todo, pool, writer, progress).run()
+            Driver(config, dispatch_order(config, todo), pool, writer, progress).run()
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
