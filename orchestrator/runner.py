@@ -24,6 +24,7 @@ from orchestrator.capacity import episode_slots
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer, judge_decides
+from orchestrator.node_simulator import needs_own_simulator, start_own_simulator, stop_with_stats
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
 from orchestrator.slots import EpisodeSlots
@@ -62,14 +63,21 @@ def _ipc(table: pa.Table) -> bytes:
 
 class EpisodeRunner:
     """Runs the episodes it is handed, each gate's in that gate's slots; ``shares`` is this runner's
-    share of each gate it serves (``orchestrator.capacity.gate_shares``, computed by the driver)."""
+    share of each gate it serves (``orchestrator.capacity.gate_shares``, computed by the driver).
+    ``simulator_node`` is the Ray node of the simulator at ``simulator_url``: a runner on another
+    node starts its own (``orchestrator.node_simulator``)."""
 
     def __init__(self, config: SweepConfig, *, run: str, runner: str, shares: dict[str, GateConfig],
-                 simulator_url: str | None) -> None:
+                 simulator_url: str | None, simulator_node: str | None = None) -> None:
         self._config = config
         self._run = run
         self._name = runner
         self._shares = shares
+        self._node_id = _node_id()
+        own = needs_own_simulator(config, simulator_node=simulator_node, node_id=self._node_id)
+        self._simulator = start_own_simulator(config) if own else None
+        if self._simulator is not None:
+            simulator_url = self._simulator.base_url
         self._endpoints = Endpoints(config, shares=shares, simulator_url=simulator_url,
                                     on_event=self._on_gate_event)
         # Slots per gate (orchestrator.capacity): episodes waiting on one endpoint's open breaker
@@ -81,7 +89,6 @@ class EpisodeRunner:
         self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
         self._active = 0  # episodes inside their gate's slot
         self._wakeup = asyncio.Event()
-        self._node_id = _node_id()
 
     def _on_gate_event(self, provider: str, kind: EventKind, *, at: float | None = None, **fields: Any) -> None:
         self._events.append(EventRow(run=self._run, provider=provider, runner=self._name, kind=kind,
@@ -180,12 +187,17 @@ class EpisodeRunner:
         """Where this runner lives and how much memory it holds: for diagnostics, failure drills and
         memory benchmarks (``rss_kib`` now, ``peak_rss_kib`` since start; None off Linux)."""
         return {"runner": self._name, "pid": os.getpid(), "node_id": self._node_id,
-                "running": self._active, "held": len(self._running), **memory_kib()}
+                "running": self._active, "held": len(self._running),
+                "own_simulator": self._simulator.base_url if self._simulator else None, **memory_kib()}
 
-    async def close(self) -> None:
+    async def close(self) -> dict[str, Any] | None:
+        """Cancel what runs and close the clients; what this runner's own simulator served, if it has one."""
         for task in list(self._running):
             task.cancel()
         await self._endpoints.aclose()
+        if self._simulator is None:
+            return None
+        return await asyncio.to_thread(stop_with_stats, self._simulator, node_id=self._node_id, runner=self._name)
 
 
 def memory_kib() -> dict[str, int | None]:

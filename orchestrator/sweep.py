@@ -61,14 +61,18 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
 
                 sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
                 simulator_url = sim.base_url
-                stack.callback(_save_simulator_stats, sim, run_dir)
+                stack.callback(_save_driver_simulator_stats, sim, run_dir)
             stack.enter_context(RaySession(address))
             stack.enter_context(progress)
             # imported here: Ray must be imported after RaySession has set its environment
             from orchestrator.ray_pool import RayRunnerPool
 
             pool = RayRunnerPool(config, run=run_dir.name, simulator_url=simulator_url)
-            Driver(config, dispatch_order(config, todo), pool, writer, progress).run()
+            try:
+                Driver(config, dispatch_order(config, todo), pool, writer, progress).run()
+            finally:
+                for served in pool.simulator_stats:  # simulators of runners on other nodes
+                    _save_simulator_stats(served, run_dir)
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
@@ -98,13 +102,17 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     return EXIT_OK
 
 
-def _save_simulator_stats(sim, run_dir: RunDir) -> None:
-    """What the simulator served (per model, per outcome, per second): the ground truth for rate audits."""
+def _save_driver_simulator_stats(sim, run_dir: RunDir) -> None:
+    with contextlib.suppress(Exception):  # a dead simulator has no stats; the episodes are what matter
+        _save_simulator_stats(sim.stats(), run_dir)
+
+
+def _save_simulator_stats(stats: dict, run_dir: RunDir) -> None:
+    """What a simulator served (per model, per outcome, per second): the ground truth for rate
+    audits. One file per simulator and session: the driver's, and those of runners on other nodes."""
     directory = run_dir.path / "simulator"
     directory.mkdir(exist_ok=True)
-    with contextlib.suppress(Exception):  # a dead simulator has no stats; the episodes are what matter
-        stats = sim.stats()
-        (directory / f"stats-{time.time_ns()}.json").write_text(json.dumps(stats))
+    (directory / f"stats-{time.time_ns()}.json").write_text(json.dumps(stats))
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: flush, then exit 130
