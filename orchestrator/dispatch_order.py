@@ -46,9 +46,10 @@ def sweep_slots(config: SweepConfig) -> int:
 
 def longest_first(specs: Sequence[EpisodeSpec], window: int,
                   steps: Callable[[EpisodeSpec], int] = expected_steps) -> list[EpisodeSpec]:
-    """``specs`` in windows of ``window`` episodes counted back from the end, each window sorted by
-    ``steps`` descending. The sort is stable and one example's episodes share their step count, so
-    an example's models and strategies stay side by side and in plan order."""
+    """``specs`` in windows of about ``window`` episodes counted back from the end, each window
+    sorted by ``steps`` descending. A window never cuts through an example's run of episodes (one
+    seed, its models and strategies), and the sort is stable over a key they share, so those stay
+    side by side and in plan order."""
     if window < 1:
         raise ValueError("window must be at least 1")
     cache: dict[tuple[str, str, str], int] = {}
@@ -61,10 +62,20 @@ def longest_first(specs: Sequence[EpisodeSpec], window: int,
 
     ordered: list[EpisodeSpec] = []
     first = len(specs) % window or min(window, len(specs))
-    bounds = [0, *range(first, len(specs), window), len(specs)]
+    bounds = [0]
+    for bound in range(first, len(specs), window):
+        while bound < len(specs) and _example_run(specs[bound]) == _example_run(specs[bound - 1]):
+            bound += 1
+        if bounds[-1] < bound < len(specs):
+            bounds.append(bound)
+    bounds.append(len(specs))
     for start, end in pairwise(bounds):
         ordered.extend(sorted(specs[start:end], key=key))
     return ordered
+
+
+def _example_run(spec: EpisodeSpec) -> tuple[int, str, str, str]:
+    return spec.seed, spec.task, spec.dataset, spec.example_id
 
 
 def dispatch_order(config: SweepConfig, todo: Sequence[EpisodeSpec]) -> list[EpisodeSpec]:

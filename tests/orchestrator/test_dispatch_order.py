@@ -47,6 +47,11 @@ def test_longest_first_only_reorders_within_windows_counted_from_the_end():
     assert [s.example_id for s in ordered] == list("abdcfeg")
     assert longest_first(specs[:6], 3, steps=lambda spec: steps[spec.example_id]) == [specs[i] for i in (1, 2, 0, 3, 5, 4)]
     assert longest_first([], 3) == []
+    # a window never cuts an example's run of episodes (here two models each): [a a b] would cut b
+    pairs = [EpisodeSpec(m, "typewriter_single", example, 0, "native") for example in "abc" for m in "xy"]
+    ordered = longest_first(pairs, 3, steps=lambda spec: steps[spec.example_id])
+    assert [(s.example_id, s.model_id) for s in ordered] == [("b", "x"), ("b", "y"), ("a", "x"), ("a", "y"),
+                                                            ("c", "x"), ("c", "y")]
     with pytest.raises(ValueError):
         longest_first(specs, 0)
 
