@@ -9,10 +9,12 @@ Workload: the oracle on the three four-letter words of typewriter_single, so eve
 4 tool calls + 1 answer = 5 model calls (the table reports the mean measured from the calls
 table). ``achieved`` = calls / run phase, where the run phase runs from the start of the first
 HTTP attempt to the end of the last (``calls.started_at`` and ``latency_s``): Ray start-up,
-runner start-up and shutdown are outside it.
+runner start-up and shutdown are outside it. ``p50 1 s`` is the median of the calls started in
+each whole second of the run phase, over the ideal: the steady rate, without the ramp and tail.
+``--concurrency`` unset leaves ``max_concurrency_per_runner`` at its default (64).
 
     python benchmarks/throughput.py [--episodes 1000 10000] [--latency-ms 200] [--rps 400]
-                                    [--runners 2] [--concurrency 64]
+                                    [--runners 2] [--concurrency N]
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from workload import write_typewriter_sweep  # noqa: E402
 
-from orchestrator.rundir import read_table  # noqa: E402 - after the path setup
+from orchestrator.capacity import DEFAULT_SLOTS  # noqa: E402 - after the path setup
+from orchestrator.rundir import read_table  # noqa: E402
 
 WORDS = ["aaaa", "tree", "moon"]  # typewriter_single examples with 4 expected steps each
 CALLS_PER_EPISODE = 5
@@ -46,11 +51,12 @@ class Workload:
     latency_ms: float = 200.0
     rps: float = 400.0
     runners: int = 2
-    concurrency: int = 64  # per runner
+    concurrency: int | None = None  # per runner; None leaves max_concurrency_per_runner unset (64)
 
     @property
     def ideal_rate(self) -> float:
-        return min(self.rps, self.runners * self.concurrency / (self.latency_ms / 1000.0))
+        per_runner = self.concurrency or DEFAULT_SLOTS
+        return min(self.rps, self.runners * per_runner / (self.latency_ms / 1000.0))
 
 
 def run_sweep_process(config: Path, *, limit: int, timeout_s: float, env: dict[str, str] | None = None,
@@ -77,6 +83,7 @@ class RunFigures:
     episodes: int
     calls: int
     run_phase_s: float
+    median_second: float = 0.0  # calls started per whole second of the run phase, the median
 
     @property
     def calls_per_episode(self) -> float:
@@ -96,7 +103,9 @@ def measure(run: Path) -> RunFigures:
     ends = pc.add(starts, calls.column("latency_s"))
     first = pc.min(starts).as_py()
     last = pc.max(ends).as_py()
-    return RunFigures(episodes, calls.num_rows, last - first)
+    # whole seconds only: the last, partial second would pull the median down
+    seconds = Counter(int(t - first) for t in starts.to_pylist() if t - first < int(last - first))
+    return RunFigures(episodes, calls.num_rows, last - first, statistics.median(seconds.values()) if seconds else 0.0)
 
 
 def run_size(work: Workload, directory: Path, *, timeout_s: float) -> tuple[RunFigures, float]:
@@ -117,7 +126,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--rps", type=float, default=400.0, help="the rate limit R, requests/s")
     parser.add_argument("--runners", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=64, help="max_concurrency_per_runner")
+    parser.add_argument("--concurrency", type=int, help="max_concurrency_per_runner (default: unset, 64)")
     parser.add_argument("--dir", type=Path, help="where to keep the runs (default: a temp dir, removed)")
     parser.add_argument("--timeout-s", type=float, default=3600.0, help="per sweep")
     args = parser.parse_args()
@@ -126,15 +135,17 @@ def main() -> None:
         directory = args.dir or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
         header = (f"{'episodes':>9} {'calls':>8} {'calls/ep':>8} {'run s':>8} {'calls/s':>8} "
-                  f"{'ideal':>7} {'ach/ideal':>9} {'wall s':>7}")
-        print(f"L = {args.latency_ms:g} ms, R = {args.rps:g}/s, C = {args.runners} × {args.concurrency}")
+                  f"{'ideal':>7} {'ach/ideal':>9} {'p50 1 s':>7} {'wall s':>7}")
+        print(f"L = {args.latency_ms:g} ms, R = {args.rps:g}/s, "
+              f"C = {args.runners} × {args.concurrency or f'{DEFAULT_SLOTS} (default)'}")
         print(header, flush=True)
         for episodes in args.episodes:
             work = Workload(episodes, args.latency_ms, args.rps, args.runners, args.concurrency)
             figures, wall = run_size(work, directory, timeout_s=args.timeout_s)
             print(f"{figures.episodes:>9} {figures.calls:>8} {figures.calls_per_episode:>8.2f} "
                   f"{figures.run_phase_s:>8.1f} {figures.rate:>8.1f} {work.ideal_rate:>7.0f} "
-                  f"{figures.rate / work.ideal_rate:>9.3f} {wall:>7.1f}", flush=True)
+                  f"{figures.rate / work.ideal_rate:>9.3f} {figures.median_second / work.ideal_rate:>7.3f} "
+                  f"{wall:>7.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,10 @@ def models_and_seeds(episodes: int, examples: int, model: dict[str, Any]) -> tup
 
 
 def write_typewriter_sweep(directory: Path, name: str, *, words: list[str], episodes: int, latency_ms: float,
-                           runners: int, concurrency: int, rps: float | None = None) -> Path:
+                           runners: int, concurrency: int | None, rps: float | None = None) -> Path:
     """``<directory>/<name>.yaml``: at least ``episodes`` episodes of typewriter_single on ``words``
-    against the simulator's oracle at a fixed latency, with a rate limit of ``rps`` if given."""
+    against the simulator's oracle at a fixed latency, with a rate limit of ``rps`` if given and
+    ``max_concurrency_per_runner`` set to ``concurrency`` if given (unset: the default, 64)."""
     models, seeds = models_and_seeds(episodes, len(words), {
         "id": "sim", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": latency_ms, "jitter": 0}})
     config: dict[str, Any] = {
@@ -31,7 +32,8 @@ def write_typewriter_sweep(directory: Path, name: str, *, words: list[str], epis
         "tasks": [{"name": "typewriter_single", "examples": words}],
         "seeds": seeds,
         "models": models,
-        "ray": {"runners": runners, "max_concurrency_per_runner": concurrency},
+        "ray": {"runners": runners} if concurrency is None else {"runners": runners,
+                                                                 "max_concurrency_per_runner": concurrency},
         "output": str(directory / "runs"),
     }
     if rps is not None:

@@ -39,6 +39,15 @@ def episode_slots(config: SweepConfig, share: GateConfig) -> int:
     return min(setting, pinned) if pinned else setting
 
 
+def places_open_at_the_end(config: SweepConfig, share: GateConfig) -> bool:
+    """Whether a runner may run every episode it holds of an endpoint once the endpoint's queue is in
+    its last round (``orchestrator.dispatch_order``): only when nothing the user wrote bounds its
+    places — no ``max_concurrency_per_runner``, no ``max_in_flight`` (a pinned endpoint's places are
+    its calls in flight; more episodes would only interleave their turns at the gate). The gate's
+    adaptive concurrency and rate limits still pace the calls."""
+    return "max_concurrency_per_runner" not in config.ray.model_fields_set and not share.max_in_flight
+
+
 def unreachable_caps(config: SweepConfig) -> list[tuple[Loc, str]]:
     """Warnings for endpoints whose ``max_in_flight`` the runners' slots cannot reach (only when
     ``max_concurrency_per_runner`` is set: the default is sized to reach every cap)."""

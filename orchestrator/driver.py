@@ -19,8 +19,9 @@ from typing import Protocol
 
 from orchestrator.budget import BudgetGuard
 from orchestrator.cache import ResponseStore
-from orchestrator.capacity import episode_slots, gate_shares
+from orchestrator.capacity import episode_slots, gate_shares, places_open_at_the_end
 from orchestrator.config import ConfigError, SweepConfig
+from orchestrator.dispatch_order import final_share, last_round
 from orchestrator.plan import EpisodeSpec
 from orchestrator.progress import SweepProgress
 from orchestrator.runner import FinishedBatch
@@ -44,9 +45,11 @@ class RunnerPool(Protocol):
     def check(self, handles: Sequence[object]) -> list[str | None]:
         """Each runner's reason it cannot build its providers, or None."""
 
-    def exchange(self, handle: object, batch: list[EpisodeSpec], **cached: object) -> Hashable:
-        """Start an exchange (hand over ``batch``, get back what finished); returns its ticket.
-        With the response cache on, ``cached=`` carries the batch's entries (``orchestrator.cache``)."""
+    def exchange(self, handle: object, batch: list[EpisodeSpec], open_gates: Sequence[str] = (),
+                 cached: object | None = None) -> Hashable:
+        """Start an exchange (hand over ``batch``, get back what finished; ``open_gates`` may run all
+        their episodes at once, ``orchestrator.slots``; with the response cache on, ``cached``
+        carries the batch's entries, ``orchestrator.cache``); returns its ticket."""
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
         """The tickets whose exchange has ended, waiting up to ``timeout_s`` for one."""
@@ -129,8 +132,10 @@ class Driver:
         self.start()
         finished = False
         try:
+            # the first batches wait at each runner while it starts, so none waits for the slowest
             for slot in self.slots:
                 self.dispatch(slot)
+            self.check()
             while self.remaining > 0 and not self.budget_reached:
                 self.step()
             finished = True
@@ -139,12 +144,14 @@ class Driver:
                 self.pool.stop(slot.handle, graceful=finished)
 
     def start(self) -> None:
-        """One runner per place; a provider that cannot be built on one stops the sweep (ConfigError)."""
+        """One runner per place."""
         self.slots = [self._spawn(index, f"runner-{index}") for index in range(len(self.shares))]
+
+    def check(self) -> None:
+        """A provider that cannot be built on a runner stops the sweep (ConfigError; ``run`` then stops
+        the runners, and what they were handed is not on disk, so resume runs it)."""
         problems = [p for p in self.pool.check([slot.handle for slot in self.slots]) if p]
         if problems:
-            for slot in self.slots:
-                self.pool.stop(slot.handle, graceful=False)
             raise ConfigError(f"a provider cannot be built on a runner: {problems[0]}")
 
     def _spawn(self, index: int, name: str) -> RunnerSlot:
@@ -155,11 +162,12 @@ class Driver:
         return RunnerSlot(name, index, self.pool.start(index, name, shares), targets)
 
     def dispatch(self, slot: RunnerSlot) -> list[EpisodeSpec]:
-        """Top the runner up to its targets from the queues and start its next exchange."""
+        """Top the runner up to its targets from the queues (the last round split level between the
+        runners, ``orchestrator.dispatch_order``) and start its next exchange."""
         batch = []
         for gate, target in slot.targets.items():
             queue = self.queues[gate]
-            wanted = max(0, target - slot.per_gate[gate])
+            wanted = final_share(len(queue), self._held(gate), slot.per_gate[gate], target)
             while wanted and queue:
                 spec = queue.popleft()
                 if self.budget is not None and not self._admit(gate, spec):
@@ -167,12 +175,19 @@ class Driver:
                 slot.hold(gate, spec)
                 batch.append(spec)
                 wanted -= 1
-        if self.cache is not None and batch:  # the batch's cached responses travel with it
-            slot.ticket = self.pool.exchange(slot.handle, batch, cached=self.cache.entries_for(batch, self.config))
-        else:
-            slot.ticket = self.pool.exchange(slot.handle, batch)
+        cached = self.cache.entries_for(batch, self.config) if self.cache is not None and batch else None
+        slot.ticket = self.pool.exchange(slot.handle, batch, self._open_gates(slot), cached)
         self._by_ticket[slot.ticket] = slot
         return batch
+
+    def _held(self, gate: str) -> list[int]:
+        return [slot.per_gate[gate] for slot in self.slots if gate in slot.targets]
+
+    def _open_gates(self, slot: RunnerSlot) -> list[str]:
+        """The runner's gates in their last round whose places may then open (``capacity``)."""
+        return [gate for gate, target in slot.targets.items()
+                if last_round(len(self.queues[gate]), target, len(self._held(gate)))
+                and places_open_at_the_end(self.config, self.shares[slot.index][gate])]
 
     def step(self) -> None:
         """Take the exchanges that ended (waiting up to ``wait_s``), send each runner its next one."""

@@ -29,12 +29,18 @@ class RayRunnerPool:
     Runners reserve no CPU, and for such actors Ray's SPREAD is only a hint: placement is by node
     affinity instead — hard for the first ``ray.runners`` (soft affinity was seen to fall back to
     the head), soft for replacements, so a lost node's runner goes elsewhere.
+
+    The simulator at ``simulator_url`` runs on this (the driver's) node; runners elsewhere start
+    their own (``orchestrator.node_simulator``), and ``simulator_stats`` collects what those served,
+    as each runner is stopped gracefully.
     """
 
     def __init__(self, config: SweepConfig, *, run: str, simulator_url: str | None) -> None:
         self._config = config
         self._run = run
         self._simulator_url = simulator_url
+        self._simulator_node = ray.get_runtime_context().get_node_id() if simulator_url else None
+        self.simulator_stats: list[dict[str, Any]] = []
         self._actor_cls = ray.remote(EpisodeRunner)
         self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
         self._started = 0
@@ -48,13 +54,15 @@ class RayRunnerPool:
         return self._actor_cls.options(
             name=f"toolsweep/{self._run}/{name}", max_restarts=0, max_task_retries=0, num_cpus=0,
             scheduling_strategy=placement, max_concurrency=ACTOR_CONCURRENCY,
-        ).remote(self._config, run=self._run, runner=name, shares=shares, simulator_url=self._simulator_url)
+        ).remote(self._config, run=self._run, runner=name, shares=shares, simulator_url=self._simulator_url,
+                 simulator_node=self._simulator_node)
 
     def check(self, handles: Sequence[Any]) -> list[str | None]:
         return ray.get([handle.check.remote() for handle in handles])
 
-    def exchange(self, handle: Any, batch: list[EpisodeSpec], **cached: Any) -> Hashable:
-        return handle.exchange.remote(batch, **cached)
+    def exchange(self, handle: Any, batch: list[EpisodeSpec], open_gates: Sequence[str] = (),
+                 cached: Any | None = None) -> Hashable:
+        return handle.exchange.remote(batch, open_gates=list(open_gates), cached=cached)
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
         done, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout_s)
@@ -69,5 +77,7 @@ class RayRunnerPool:
     def stop(self, handle: Any, *, graceful: bool) -> None:
         if graceful:
             with contextlib.suppress(Exception):  # best effort: the rows are already on disk
-                ray.get(handle.close.remote(), timeout=CLOSE_TIMEOUT_S)
+                served = ray.get(handle.close.remote(), timeout=CLOSE_TIMEOUT_S)
+                if served is not None:
+                    self.simulator_stats.append(served)
         ray.kill(handle, no_restart=True)

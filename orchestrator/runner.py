@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +25,10 @@ from orchestrator.capacity import episode_slots
 from orchestrator.config import SweepConfig
 from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer, judge_decides
+from orchestrator.node_simulator import needs_own_simulator, start_own_simulator, stop_with_stats
 from orchestrator.plan import EpisodeSpec
 from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
+from orchestrator.slots import EpisodeSlots
 from orchestrator.task_sources import register_sources
 from orchestrator.transcripts import transcript_row
 from providers.errors import ProviderConfigError
@@ -63,27 +66,33 @@ def _ipc(table: pa.Table) -> bytes:
 
 class EpisodeRunner:
     """Runs the episodes it is handed, each gate's in that gate's slots; ``shares`` is this runner's
-    share of each gate it serves (``orchestrator.capacity.gate_shares``, computed by the driver)."""
+    share of each gate it serves (``orchestrator.capacity.gate_shares``, computed by the driver).
+    ``simulator_node`` is the Ray node of the simulator at ``simulator_url``: a runner on another
+    node starts its own (``orchestrator.node_simulator``)."""
 
     def __init__(self, config: SweepConfig, *, run: str, runner: str, shares: dict[str, GateConfig],
-                 simulator_url: str | None) -> None:
+                 simulator_url: str | None, simulator_node: str | None = None) -> None:
         self._config = config
         register_sources(config.task_sources)  # the sweep's own tasks, from this machine's copy
         self._run = run
         self._name = runner
         self._shares = shares
+        self._node_id = _node_id()
+        own = needs_own_simulator(config, simulator_node=simulator_node, node_id=self._node_id)
+        self._simulator = start_own_simulator(config) if own else None
+        if self._simulator is not None:
+            simulator_url = self._simulator.base_url
         self._endpoints = Endpoints(config, shares=shares, simulator_url=simulator_url,
                                     on_event=self._on_gate_event)
         # Slots per gate (orchestrator.capacity): episodes waiting on one endpoint's open breaker
         # must not take the places of another endpoint's episodes.
         self._gate_of = {m.id: m.gate_key for m in config.models}
-        self._slots = {gate: asyncio.Semaphore(episode_slots(config, share)) for gate, share in shares.items()}
+        self._slots = {gate: EpisodeSlots(episode_slots(config, share)) for gate, share in shares.items()}
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
         self._active = 0  # episodes inside their gate's slot
         self._wakeup = asyncio.Event()
-        self._node_id = _node_id()
         self._cache = RunnerCache(config) if config.cache.mode != "off" else None
 
     def _on_gate_event(self, provider: str, kind: EventKind, *, at: float | None = None, **fields: Any) -> None:
@@ -92,12 +101,17 @@ class EpisodeRunner:
                                      from_state=fields.get("from_state"), to_state=fields.get("to_state"),
                                      value=fields.get("value"), detail=fields.get("detail")))
 
-    async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5,
-                       min_batch_s: float = 0.05, cached: Entries | None = None) -> FinishedBatch:
+    async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5, min_batch_s: float = 0.05,
+                       open_gates: Sequence[str] = (), cached: Entries | None = None) -> FinishedBatch:
         """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish.
-        ``cached``: the response cache's entries for these episodes (``orchestrator.cache``)."""
+        ``open_gates``: gates whose queue at the driver is empty, whose episodes may now all run at
+        once (``orchestrator.slots``); ``cached``: the response cache's entries for these episodes
+        (``orchestrator.cache``)."""
         if cached and self._cache is not None:
             self._cache.receive(cached)
+        for gate in open_gates:
+            if gate in self._slots:
+                await self._slots[gate].open()
         for spec in specs:
             task = asyncio.create_task(self._run_one(spec))
             self._running.add(task)
@@ -112,7 +126,7 @@ class EpisodeRunner:
         return self._drain()
 
     async def _run_one(self, spec: EpisodeSpec) -> None:
-        async with self._slots[self._gate_of[spec.model_id]]:
+        async with self._slots[self._gate_of[spec.model_id]].place():
             self._active += 1
             try:
                 result = await self._episode(spec)
@@ -204,12 +218,17 @@ class EpisodeRunner:
         """Where this runner lives and how much memory it holds: for diagnostics, failure drills and
         memory benchmarks (``rss_kib`` now, ``peak_rss_kib`` since start; None off Linux)."""
         return {"runner": self._name, "pid": os.getpid(), "node_id": self._node_id,
-                "running": self._active, "held": len(self._running), **memory_kib()}
+                "running": self._active, "held": len(self._running),
+                "own_simulator": self._simulator.base_url if self._simulator else None, **memory_kib()}
 
-    async def close(self) -> None:
+    async def close(self) -> dict[str, Any] | None:
+        """Cancel what runs and close the clients; what this runner's own simulator served, if it has one."""
         for task in list(self._running):
             task.cancel()
         await self._endpoints.aclose()
+        if self._simulator is None:
+            return None
+        return await asyncio.to_thread(stop_with_stats, self._simulator, node_id=self._node_id, runner=self._name)
 
 
 def memory_kib() -> dict[str, int | None]:

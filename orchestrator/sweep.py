@@ -20,6 +20,7 @@ from rich.console import Console
 from orchestrator.budget import BudgetGuard
 from orchestrator.cache import ResponseStore
 from orchestrator.config import SweepConfig
+from orchestrator.dispatch_order import dispatch_order
 from orchestrator.driver import Driver
 from orchestrator.endpoints import simulator_profiles, uses_simulator
 from orchestrator.exit_codes import EXIT_BUDGET, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
@@ -65,7 +66,7 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
 
                 sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
                 simulator_url = sim.base_url
-                stack.callback(_save_simulator_stats, sim, run_dir)
+                stack.callback(_save_driver_simulator_stats, sim, run_dir)
             # joining a cluster: the sweep's own tasks travel to the nodes with the job (Ray ships
             # local folders only at the job level); a local Ray shares this file system
             stack.enter_context(RaySession(address, runtime_env=task_runtime_env(config.task_sources) if address else None))
@@ -74,8 +75,12 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
             from orchestrator.ray_pool import RayRunnerPool
 
             pool = RayRunnerPool(config, run=run_dir.name, simulator_url=simulator_url)
-            driver = Driver(config, todo, pool, writer, progress, cache=cache, budget=budget)
-            driver.run()
+            driver = Driver(config, dispatch_order(config, todo), pool, writer, progress, cache=cache, budget=budget)
+            try:
+                driver.run()
+            finally:
+                for served in pool.simulator_stats:  # simulators of runners on other nodes
+                    _save_simulator_stats(served, run_dir)
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:
@@ -120,13 +125,17 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     return EXIT_OK
 
 
-def _save_simulator_stats(sim, run_dir: RunDir) -> None:
-    """What the simulator served (per model, per outcome, per second): the ground truth for rate audits."""
+def _save_driver_simulator_stats(sim, run_dir: RunDir) -> None:
+    with contextlib.suppress(Exception):  # a dead simulator has no stats; the episodes are what matter
+        _save_simulator_stats(sim.stats(), run_dir)
+
+
+def _save_simulator_stats(stats: dict, run_dir: RunDir) -> None:
+    """What a simulator served (per model, per outcome, per second): the ground truth for rate
+    audits. One file per simulator and session: the driver's, and those of runners on other nodes."""
     directory = run_dir.path / "simulator"
     directory.mkdir(exist_ok=True)
-    with contextlib.suppress(Exception):  # a dead simulator has no stats; the episodes are what matter
-        stats = sim.stats()
-        (directory / f"stats-{time.time_ns()}.json").write_text(json.dumps(stats))
+    (directory / f"stats-{time.time_ns()}.json").write_text(json.dumps(stats))
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: flush, then exit 130

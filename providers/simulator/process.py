@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,14 @@ STOP_GRACE_S = 3.0
 POLL_S = 0.02
 # Loopback only: never through a proxy the environment may name.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The directory holding the ``providers`` package this module was imported from: the child imports
+# the same code from any working directory (a Ray worker's is not the checkout's).
+_CODE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _child_env() -> dict[str, str]:
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": _CODE_ROOT + (os.pathsep + path if path else "")}
 
 
 class SimulatorProcess(SimulatorUrls):
@@ -50,7 +59,7 @@ class SimulatorProcess(SimulatorUrls):
                    "--exit-with-parent"]
         with log.open("wb") as log_file:
             self._process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL)
+                                             stdin=subprocess.DEVNULL, env=_child_env())
         try:
             self._port = self._wait_for_port(port_file, log)
             self._wait_until_healthy(log)

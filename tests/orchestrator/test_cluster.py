@@ -1,4 +1,5 @@
-"""A sweep on a real two-node Ray cluster on loopback: runners on both nodes, the rate limit held.
+"""A sweep on a real two-node Ray cluster on loopback: runners on both nodes, each node's runners
+on a simulator of their node, the rate limit held.
 
 The cluster is two ``ray start --block`` processes on this machine (a head and a second node
 with a resource of its own), each in a session of its own; the sweep runs in a subprocess that
@@ -172,6 +173,12 @@ def test_a_sweep_runs_its_runners_on_both_nodes(cluster, tmp_path):
     assert df["correct"].all()
     assert df["node_id"].n_unique() == 2, "the two runners should run on different nodes (SPREAD)"
     assert df["node_id"].value_counts()["count"].min() > df.height // 10
+    # The runner on the node that is not the driver's ran on a simulator of its own, on its node
+    # (the driver's on the other node served the rest); together they served every call.
+    stats = simulator_stats(tmp_path / "runs" / "e2e")
+    own = [s for s in stats if "node_id" in s]
+    assert len(own) == 1 and own[0]["requests"] > 0 and own[0]["node_id"] in set(df["node_id"])
+    assert len(stats) == 2 and sum(s["requests"] for s in stats) == calls(tmp_path / "runs" / "e2e").height
 
 
 def test_four_runners_on_two_nodes_keep_every_second_within_the_rate_limit(cluster, tmp_path):
@@ -192,11 +199,14 @@ def test_four_runners_on_two_nodes_keep_every_second_within_the_rate_limit(clust
     # no sliding 1 s window holds more than the limit; and the sweep did press against it.
     assert max_in_window(started) <= rate
     assert max_in_window(started) >= rate - 2, "the sweep never reached the limit: the check proves nothing"
-    # What the server saw, per second of arrival. A request can arrive a few ms after it was let
-    # go, so one second may gain a request its neighbour lost: at most one per runner's gate.
+    # What the simulators saw (the driver's, and one per runner on the other node), per second of
+    # arrival. A request can arrive a few ms after it was let go, so one second may gain a request
+    # its neighbour lost: at most one per runner's gate.
+    stats = simulator_stats(run)
+    assert len(stats) == 1 + runners // 2
     per_second = pl.DataFrame(
-        {"second": list(map(int, simulator_stats(run)[-1]["per_second"])),
-         "n": list(simulator_stats(run)[-1]["per_second"].values())})
+        {"second": [int(second) for s in stats for second in s["per_second"]],
+         "n": [n for s in stats for n in s["per_second"].values()]}).group_by("second").agg(pl.col("n").sum())
     assert per_second["n"].sum() == len(started)
     assert per_second["n"].max() <= rate + runners
 

@@ -32,6 +32,7 @@ class FakeRunner:
     shares: dict[str, GateConfig]
     held: list[EpisodeSpec] = field(default_factory=list)
     exchanges: int = 0
+    opened: list[list[str]] = field(default_factory=list)  # open_gates of each exchange
     dies_at_exchange: int | None = None
     stopped: str | None = None  # "graceful" | "killed"
 
@@ -55,8 +56,9 @@ class FakePool:
     def check(self, handles: Sequence[FakeRunner]) -> list[str | None]:
         return [self.problems.get(h.name) for h in handles]
 
-    def exchange(self, handle: FakeRunner, batch: list[EpisodeSpec]) -> Hashable:
+    def exchange(self, handle: FakeRunner, batch: list[EpisodeSpec], open_gates: Sequence[str] = ()) -> Hashable:
         handle.exchanges += 1
+        handle.opened.append(list(open_gates))
         finished, handle.held = handle.held, [*batch]
         ticket = next(self._next_ticket)
         self._tickets[ticket] = (handle, finished)
@@ -82,14 +84,18 @@ def finished_batch(runner: str, specs: list[EpisodeSpec], breaker: str | None = 
                          running=len(specs), gates=gates)
 
 
-def sweep_config(runners: int = 2, pinned: int = 4, per_runner: int = 8, seeds: int = 2) -> SweepConfig:
-    """Two endpoints: one pinned to ``pinned`` calls in flight, one adaptive (slots ``per_runner``)."""
+def sweep_config(runners: int = 2, pinned: int = 4, per_runner: int | None = 8, seeds: int = 2) -> SweepConfig:
+    """Two endpoints: one pinned to ``pinned`` calls in flight, one adaptive (slots ``per_runner``,
+    or the default when None)."""
+    ray: dict[str, int] = {"runners": runners}
+    if per_runner is not None:
+        ray["max_concurrency_per_runner"] = per_runner
     return SweepConfig.model_validate({
         "name": "drv", "tasks": [{"name": "typewriter_single", "limit": 10}], "seeds": seeds,
         "models": [{"id": "p", "provider": "simulated", "model": "oracle", "gate": "pinned"},
                    {"id": "a", "provider": "simulated", "model": "oracle", "gate": "adaptive"}],
         "providers": {"pinned": {"max_in_flight": pinned}, "adaptive": {}},
-        "ray": {"runners": runners, "max_concurrency_per_runner": per_runner}})
+        "ray": ray})
 
 
 def make_driver(tmp_path: Path, config: SweepConfig, pool: FakePool, **options) -> Driver:
@@ -171,8 +177,10 @@ def test_a_runner_that_cannot_build_its_providers_stops_the_sweep(tmp_path):
     pool = FakePool(problems={"runner-1": "runner-1: provider 'openai' needs an API key"})
     driver = make_driver(tmp_path, sweep_config(), pool)
     with pytest.raises(ConfigError, match="a provider cannot be built on a runner: runner-1: provider"):
-        driver.start()
+        driver.run()
     assert [r.stopped for r in pool.runners] == ["killed", "killed"]
+    # the first batches went out while the runners were starting; none of them reached the disk
+    assert [r.exchanges for r in pool.runners] == [1, 1] and written(tmp_path) == []
 
 
 @pytest.mark.timeout(60)
@@ -199,3 +207,31 @@ def test_runner_slot_bookkeeping():
     slot.release(specs[0].episode_id)
     slot.release("never-held")
     assert slot.per_gate["g"] == 1 and list(slot.holding) == [specs[1].episode_id]
+
+
+def test_the_last_round_is_split_level_between_the_runners_and_opens_their_places(tmp_path):
+    # 20 episodes of the adaptive gate, default places (64, target 80 each): all in the last round
+    config = sweep_config(per_runner=None)
+    pool = FakePool()
+    driver = make_driver(tmp_path, config, pool)
+    driver.start()
+    first, second = driver.slots
+    driver.dispatch(first)
+    driver.dispatch(second)
+    assert first.per_gate["adaptive"] == second.per_gate["adaptive"] == 10, "split level, not 20 + 0"
+    # the pinned gate's places are its calls in flight: they never open
+    assert pool.runners[0].opened == pool.runners[1].opened == [["adaptive"]]
+
+
+def test_places_stay_closed_before_the_last_round_and_when_the_user_bounded_them(tmp_path):
+    pool = FakePool()
+    driver = make_driver(tmp_path, sweep_config(per_runner=None, seeds=30), pool)  # 300 adaptive
+    driver.start()
+    driver.dispatch(driver.slots[0])  # 220 left: more than the runners keep (2 × 80)
+    assert driver.slots[0].per_gate["adaptive"] == hold_target(64) and pool.runners[0].opened == [[]]
+    driver.dispatch(driver.slots[1])  # 140 left: the last round has begun
+    assert driver.slots[1].per_gate["adaptive"] == hold_target(64) and pool.runners[1].opened == [["adaptive"]]
+    bounded = FakePool()
+    driver = make_driver(tmp_path, sweep_config(per_runner=8), bounded)
+    driver.run()
+    assert all(opened == [] for runner in bounded.runners for opened in runner.opened)
