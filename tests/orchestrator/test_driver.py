@@ -56,7 +56,8 @@ class FakePool:
     def check(self, handles: Sequence[FakeRunner]) -> list[str | None]:
         return [self.problems.get(h.name) for h in handles]
 
-    def exchange(self, handle: FakeRunner, batch: list[EpisodeSpec], open_gates: Sequence[str] = ()) -> Hashable:
+    def exchange(self, handle: FakeRunner, batch: list[EpisodeSpec], open_gates: Sequence[str] = (),
+                 cached: object | None = None) -> Hashable:
         handle.exchanges += 1
         handle.opened.append(list(open_gates))
         finished, handle.held = handle.held, [*batch]
