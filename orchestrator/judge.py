@@ -24,7 +24,8 @@ from providers.types import CompletionRequest, Message
 QUESTION_HIDDEN = frozenset({"multiverse_math"})
 INSTRUCTIONS = (
     "You grade an assistant's answer against a reference answer. The answer is correct when it states "
-    "the same result as the reference (ignore formatting, wording and rounding within 1%). "
+    "the same result as the reference (ignore formatting and wording; a number may be rounded, but "
+    "only to the precision it is written in, so 154091 matches 154091.2 and 154090 does not). "
     "Reply with exactly one word: CORRECT or INCORRECT."
 )
 # Our own wording of the published QA grader's rule (langchain's "qa" evaluator): the answer is
