@@ -31,7 +31,6 @@ Command line: ``compare RUN [RUN ...] [--models A B ...] [--out DIR]`` (through
 from __future__ import annotations
 
 import argparse
-import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -458,11 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(outcome, int):
         return outcome
     comparisons, written = outcome
-    from rich.console import Console
+    from analysis.terminal import output_console, print_comparisons
 
-    from analysis.terminal import print_comparisons
-
-    # a pipe or a file gets the whole table rather than columns folded to 80 characters
-    console = Console() if sys.stdout.isatty() else Console(width=200)
-    print_comparisons(comparisons, verdicts(comparisons), written[0], console)
+    print_comparisons(comparisons, verdicts(comparisons), written[0], output_console())
     return 0

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-
 from analysis import plots, published
 from analysis.browser import browser_html
 from analysis.cli_errors import reported
@@ -26,7 +24,7 @@ from analysis.leaderboard import leaderboard_html
 from analysis.load import RunData, load_runs
 from analysis.render import Section, markdown_table, page, table_block
 from analysis.tables import ReportTable, Tables, compute_tables
-from analysis.terminal import print_summary
+from analysis.terminal import output_console, print_summary
 from analysis.trajectory import LENGTH_COLUMNS
 
 DEFINITIONS = (
@@ -241,5 +239,5 @@ def main(argv: list[str] | None = None) -> int:
         scores=args.scores))
     if isinstance(result, int):
         return result
-    print_summary(result.index, result.tables, result.findings, Console())
+    print_summary(result.index, result.tables, result.findings, output_console())
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis.tables import Tables
+
+PIPE_WIDTH = 200
+
+
+def output_console() -> Console:
+    """The terminal's console, or for a pipe or a file one wide enough that tables keep whole
+    columns instead of folding them to 80 characters."""
+    return Console() if sys.stdout.isatty() else Console(width=PIPE_WIDTH)
 
 
 def _num(value: float | None, digits: int = 2) -> str:
