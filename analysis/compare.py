@@ -447,9 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.bootstrap < 1:
         parser.error("--bootstrap must be at least 1")
+
     def run() -> tuple[Comparisons, list[Path]]:
-        comparisons = compare(load_runs(args.run_dirs, scores=args.scores).collect(), models=args.models, n_boot=args.bootstrap,
-                              seed=args.seed)
+        data = load_runs(args.run_dirs, scores=args.scores).collect()
+        comparisons = compare(data, models=args.models, n_boot=args.bootstrap, seed=args.seed)
         out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
         return comparisons, write_comparisons(comparisons, out_dir)
 
