@@ -229,7 +229,8 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
                 content, call_error = await _execute(environment, call)
                 tool_rows.append(ToolCallRow(call.name, call.arguments_json,
                                              None if call_error else content, call_error))
-                messages.append(Message("tool", content, tool_call_id=call.id, name=call.name))
+                messages.append(Message("tool", content, tool_call_id=call.id, name=call.name,
+                                        tool_error=call_error is not None))
         await environment.settle()  # the final state, read before the environment closes
     except Refusal as exc:
         status, error = "refused", exc

@@ -123,6 +123,7 @@ class MessageRow:
     reasoning: str | None = column("assistant: the reasoning summary the API returned, if any")
     replay: str | None = column("assistant: JSON list of the turn as the provider returned it (reasoning items, "
                                 "thinking blocks and signatures), sent back verbatim; None when empty")
+    tool_error: bool = column("tool: the call failed and its content is the error", default=False)
 
 
 @dataclass

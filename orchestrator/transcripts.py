@@ -33,6 +33,7 @@ def _message_row(message: Message) -> MessageRow:
         tool_calls=[TranscriptToolCall(c.id, c.name, c.arguments_json, c.error) for c in message.tool_calls],
         tool_call_id=message.tool_call_id, name=message.name, reasoning=message.reasoning or None,
         replay=json.dumps(list(message.replay), sort_keys=True) if message.replay else None,
+        tool_error=message.tool_error,
     )
 
 
@@ -43,7 +44,7 @@ def messages_of(rows: Iterable[Mapping[str, Any]]) -> list[Message]:
                 tool_calls=tuple(_tool_call(c) for c in row["tool_calls"] or ()),
                 tool_call_id=row["tool_call_id"], name=row["name"],
                 replay=tuple(json.loads(row["replay"])) if row["replay"] else (),
-                reasoning=row["reasoning"] or "")
+                reasoning=row["reasoning"] or "", tool_error=bool(row.get("tool_error")))
         for row in rows
     ]
 

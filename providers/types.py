@@ -54,7 +54,9 @@ class Message:
 
     - ``system`` / ``user``: ``content`` only.
     - ``assistant``: ``content`` (may be empty) and any ``tool_calls``.
-    - ``tool``: the result of one call: ``tool_call_id``, ``name`` (the tool) and ``content``.
+    - ``tool``: the result of one call: ``tool_call_id``, ``name`` (the tool) and ``content``;
+      ``tool_error`` when the call failed (the content is the error), which APIs that can say so
+      are told (Anthropic ``is_error``, Gemini ``{"error": …}``).
 
     An assistant turn of a reasoning model also carries ``replay``: the turn as its API returned it
     (reasoning items, thinking blocks with their signatures, thought signatures), which that API
@@ -70,6 +72,7 @@ class Message:
     name: str | None = None
     replay: Replay = ()
     reasoning: str = ""
+    tool_error: bool = False
 
 
 @dataclass(frozen=True)

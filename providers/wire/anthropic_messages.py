@@ -120,7 +120,8 @@ def messages_to_wire(messages: tuple[Message, ...] | list[Message]) -> tuple[str
                 wire.append({"role": "assistant", "content": blocks})
             continue
         content: list[dict[str, Any]] | str = (
-            [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}]
+            [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content,
+              **({"is_error": True} if message.tool_error else {})}]
             if message.role == "tool" else message.content
         )
         if wire and wire[-1]["role"] == "user":
@@ -160,7 +161,8 @@ def messages_from_wire(system: Any, items: list[dict[str, Any]]) -> tuple[Messag
                 if block.get("type") == "tool_result":
                     call_id = block.get("tool_use_id", "")
                     messages.append(Message(role="tool", content=_text(block.get("content")),
-                                            tool_call_id=call_id, name=names.get(call_id)))
+                                            tool_call_id=call_id, name=names.get(call_id),
+                                            tool_error=block.get("is_error") is True))
         text = _text(content)
         if text:
             messages.append(Message(role="user", content=text))

@@ -4,7 +4,8 @@ The REST form (``v1beta``): the system prompt is the top-level ``systemInstructi
 ``contents`` of role ``user`` or ``model``, each a list of ``parts``. Tools are
 ``{"functionDeclarations": [{name, description, parametersJsonSchema}]}``. A model's call is a
 ``functionCall`` part (``{id, name, args}``, ``args`` an object); its result goes back as a
-``functionResponse`` part (``{id, name, response: {"result": …}}``) in a ``user`` content —
+``functionResponse`` part (``{id, name, response: {"result": …}}``, or ``{"error": …}`` for a
+failed call) in a ``user`` content —
 results of one turn's calls together, as the SDK's own function-calling loop sends them.
 
 A thinking model's parts carry an opaque ``thoughtSignature`` (base64 bytes). The API requires the
@@ -89,7 +90,8 @@ def function_call_part(call: ToolCall) -> dict[str, Any]:
 
 
 def _function_response_part(message: Message) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": message.name or "", "response": {"result": message.content}}
+    outcome = "error" if message.tool_error else "result"
+    body: dict[str, Any] = {"name": message.name or "", "response": {outcome: message.content}}
     if message.tool_call_id and not message.tool_call_id.startswith(LOCAL_ID_PREFIX):
         body["id"] = message.tool_call_id
     return {"functionResponse": body}
@@ -173,8 +175,10 @@ def contents_from_wire(instruction: Any, contents: list[dict[str, Any]]) -> tupl
         for part in parts:
             response = field(part, "functionResponse")
             if isinstance(response, dict):
-                messages.append(Message(role="tool", content=_response_text(response.get("response")),
-                                        tool_call_id=response.get("id"), name=response.get("name")))
+                outcome = response.get("response")
+                messages.append(Message(role="tool", content=_response_text(outcome),
+                                        tool_call_id=response.get("id"), name=response.get("name"),
+                                        tool_error=isinstance(outcome, dict) and "error" in outcome))
         text = _visible_text(parts)
         if text:
             messages.append(Message(role="user", content=text))

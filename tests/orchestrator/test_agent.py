@@ -95,6 +95,8 @@ async def test_a_malformed_call_is_fed_back_as_a_tool_error_and_the_episode_goes
     assert result.episode.tool_calls[0].error and "not valid JSON" in result.episode.tool_calls[0].error
     assert fake.requests[1].messages[-1].role == "tool"
     assert fake.requests[1].messages[-1].tool_call_id == "c0"
+    assert fake.requests[1].messages[-1].tool_error  # sent as a failure where the API can say so
+    assert not any(m.tool_error for m in fake.requests[-1].messages[4:])  # the good calls' results
     assert [c.outcome for c in result.calls][0] == "malformed"
     assert result.episode.steps_match is False  # the broken call counts as a step taken
 
