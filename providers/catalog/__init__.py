@@ -1,0 +1,1 @@
+"""What each model accepts and does by default (models.yaml, read by models.py), and its default prices."""
