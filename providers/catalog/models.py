@@ -323,13 +323,14 @@ def default_max_tokens(facts: ModelFacts | None, budget_tokens: int | None, *, t
 
 def retired_models_in(config_text: str, *, today: dt.date, catalog: Catalog | None = None,
                       ) -> list[tuple[str, Retirement]]:
-    """The models of a sweep config's text (``models[].model`` of the real providers) that are
+    """The models of a sweep config's text (``models[].model`` of the providers' own APIs) that are
     retired or retiring on ``today``, with their retirement, in the file's order."""
     catalog = catalog if catalog is not None else load_catalog()
     data = yaml.safe_load(config_text) or {}
     found: list[tuple[str, Retirement]] = []
     for model in data.get("models") or ():
-        if not isinstance(model, dict) or model.get("provider") not in _API_OF_PROVIDER:
+        # a base_url is a self-hosted server speaking the API: its model is not the provider's
+        if not isinstance(model, dict) or model.get("provider") not in _API_OF_PROVIDER or "base_url" in model:
             continue
         api = _API_OF_PROVIDER[model["provider"]]
         if api == "openai" and model.get("api") == "responses":
