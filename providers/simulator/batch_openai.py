@@ -237,7 +237,8 @@ class OpenAIBatches:
     def _files_of(self, job: BatchJob) -> tuple[str | None, str | None]:
         """The output and error files, written once when the batch ends."""
         if "output_file_id" not in job.info:
-            ok, failed = [], []
+            ok: list[str] = []
+            failed: list[str] = []
             for index, (custom_id, _, _) in enumerate(job.requests):
                 line = output_line(job, custom_id, index)
                 status = (line["response"] or {}).get("status_code")
