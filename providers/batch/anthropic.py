@@ -18,6 +18,7 @@ from providers.batch._common import error_result, reply_result
 from providers.batch.types import (
     BatchHandle,
     BatchResult,
+    BatchState,
     BatchStatus,
     CallFailure,
     WireBody,

@@ -33,7 +33,7 @@ from providers.batch.types import (
     WireBody,
     check_custom_ids,
 )
-from providers.errors import BadRequest, Refusal, ServerError
+from providers.errors import BadRequest, MalformedToolCall, Refusal, ServerError
 from providers.google_provider import API_VERSION
 from providers.types import Completion
 from providers.wire import google_genai
