@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from providers.batch.types import BatchClient, BatchStatus
@@ -19,8 +20,6 @@ def scripted(n: int, model: str = "oracle") -> CompletionRequest:
 
 
 async def wait_ended(client: BatchClient, batch_id: str, *, polls: int = 400) -> BatchStatus:
-    import asyncio
-
     for _ in range(polls):
         status = await client.poll(batch_id)
         if status.done:
