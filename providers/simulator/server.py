@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from providers.simulator.batch_store import BatchConfig, BatchStore
+from providers.simulator.batches import add_batch_routes
 from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import Simulation, serve
 from providers.simulator.replies import policy_reply
@@ -22,6 +24,7 @@ from providers.simulator.wrappers import with_faults, with_latency
 SHUTDOWN_GRACE_S = 0.25
 # The layers every model request goes through once validated, outermost first.
 HANDLER = with_latency(with_faults(policy_reply))
+BATCHES = web.AppKey("batches", BatchStore)
 
 
 def require_loopback(host: str) -> str:
@@ -37,7 +40,7 @@ def require_loopback(host: str) -> str:
     return host
 
 
-def make_app(sim: Simulation) -> web.Application:
+def make_app(sim: Simulation, batch: BatchConfig | None = None) -> web.Application:
     openai_format, anthropic_format = OpenAIFormat(), AnthropicFormat()
     responses_format = OpenAIResponsesFormat()
 
@@ -55,8 +58,8 @@ def make_app(sim: Simulation) -> web.Application:
     async def generate_content(request: web.Request) -> web.StreamResponse:
         return await serve(sim, google_format, request, HANDLER)
 
-    async def stats(_: web.Request) -> web.Response:
-        return web.json_response(sim.stats.snapshot())
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response(sim.stats.snapshot() | {"batches": request.app[BATCHES].snapshot()})
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -68,6 +71,7 @@ def make_app(sim: Simulation) -> web.Application:
     app.router.add_post("/v1beta/models/{model}:generateContent", generate_content)
     app.router.add_get("/stats", stats)
     app.router.add_get("/health", health)
+    app[BATCHES] = add_batch_routes(app, batch)
     return app
 
 
@@ -80,11 +84,13 @@ class SimulatorServer(SimulatorUrls):
     """
 
     def __init__(self, profiles: dict[str, ModelProfile] | None = None, *, seed: int = 0,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, batch: BatchConfig | None = None) -> None:
         self._host = require_loopback(host)
         self._port = port
         self._profiles = dict(profiles or {})
         self._seed = seed
+        self._batch = batch
+        self._batches: BatchStore | None = None
         self._sim: Simulation | None = None
         self._runner: web.AppRunner | None = None
 
@@ -92,7 +98,9 @@ class SimulatorServer(SimulatorUrls):
         if self._runner is not None:
             raise RuntimeError("the simulator is already running")
         self._sim = Simulation(self._profiles, self._seed)  # its clocks start with the server
-        runner = web.AppRunner(make_app(self._sim), access_log=None, handler_cancellation=True,
+        app = make_app(self._sim, self._batch)
+        self._batches = app[BATCHES]
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True,
                                shutdown_timeout=SHUTDOWN_GRACE_S)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
@@ -128,4 +136,5 @@ class SimulatorServer(SimulatorUrls):
     def stats(self) -> dict[str, Any]:
         if self._sim is None:
             raise RuntimeError("the simulator has not been started")
-        return self._sim.stats.snapshot()
+        batches = {"batches": self._batches.snapshot()} if self._batches is not None else {}
+        return self._sim.stats.snapshot() | batches
