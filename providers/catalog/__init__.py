@@ -1,0 +1,1 @@
+"""The model catalog: what each API and each model accepts."""
