@@ -2,7 +2,8 @@
 
 Every task, the four built-in ones included, is loaded here from a :class:`TaskSource`: a module
 to import (``module``), a Python file (``path``), an installed package registered under the
-entry-point group ``toolsweep.tasks``, or an MCP tool server (``mcp``: a spec that loads itself, ``orchestrator.mcp_tools``).
+entry-point group ``toolsweep.tasks``, or an MCP tool server (``mcp``: a spec and the loader the
+orchestrator gives it, ``orchestrator.mcp_tools.task``).
 
 A task module takes one of two forms.
 

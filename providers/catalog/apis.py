@@ -11,6 +11,7 @@ budget or (Gemini 3) a thinking level.
 
 from __future__ import annotations
 
+from providers.errors import BadRequest
 from providers.types import Reasoning
 
 # How messages name an API.
@@ -64,3 +65,16 @@ def reasoning_problem(api: str, reasoning: Reasoning) -> str | None:
     if reasoning.budget_tokens is not None and api not in MIN_BUDGET_TOKENS:
         return f"{API_NAMES[api]} takes a reasoning effort, not a token budget: use effort"
     return None
+
+
+def refuse_unexpressible(provider: str, api: str, reasoning: Reasoning | None) -> None:
+    """The one way a provider refuses a reasoning setting its API cannot express: ``BadRequest``
+    (the error the API would answer with), before any call, naming the ``provider``."""
+    if reasoning is None:
+        return
+    if reasoning.effort is not None and reasoning.budget_tokens is not None and api != "anthropic":
+        # Anthropic takes both (a budget with an effort); the others set one or the other
+        raise BadRequest(f"{provider}: reasoning takes an effort or budget_tokens, not both")
+    problem = reasoning_problem(api, reasoning)
+    if problem is not None:
+        raise BadRequest(f"{provider}: {problem}")
