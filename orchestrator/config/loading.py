@@ -49,7 +49,7 @@ def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int
 
 
 def _problem(error: Mapping[str, Any], loc: Loc) -> str:
-    kind, message = error["type"], error["msg"]
+    kind, message = str(error["type"]), str(error["msg"])
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         return "unknown key" + (f" (allowed: {', '.join(allowed)})" if allowed else "")

@@ -38,7 +38,7 @@ def test_the_efforts_are_the_sdks_own():
 
 def test_the_wire_module_reads_the_catalog():
     assert anthropic_messages.EFFORTS is EFFORTS["anthropic"]
-    assert anthropic_messages.MIN_BUDGET_TOKENS == MIN_BUDGET_TOKENS["anthropic"]
+    assert MIN_BUDGET_TOKENS["anthropic"] == anthropic_messages.MIN_BUDGET_TOKENS
 
 
 @pytest.mark.parametrize(("api", "reasoning", "problem"), [
