@@ -3,7 +3,7 @@ stop it — what ToolSweep pays on top of the model for every episode of an MCP 
 
 Opens ``--sessions`` sessions one after another against the example notes server
 (``examples/tasks/notes_server.py``, written with the ``mcp`` SDK) through
-``orchestrator.mcp_tools.McpSession``, the class the agent loop uses, and times each phase: open
+``orchestrator.mcp_tools.session.McpSession``, the class the agent loop uses, and times each phase: open
 (spawn + handshake + ``tools/list``), one ``tools/call``, close (stdin closed, the server exits).
 For comparison it times the same call on an in-process plugin environment (the inventory example).
 Prints medians and 90th percentiles in milliseconds, and a JSON line.

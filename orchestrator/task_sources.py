@@ -17,6 +17,7 @@ from typing import Any
 
 import tasks
 from orchestrator.mcp_tools.spec import DEFAULT_INSTRUCTIONS, McpServer
+from orchestrator.mcp_tools.task import load_mcp_plugin
 from tasks.plugins import TaskSource, entry_point_names, load_plugin, source_digest
 
 
@@ -37,7 +38,7 @@ def source_of(selection: Any, base_dir: Path) -> TaskSource | None:
             cwd=str(cwd) if m.command is not None else None, env_from=tuple(m.env_from),
             reset=m.reset, state=m.state, answers=m.answers, instructions=m.instructions or DEFAULT_INSTRUCTIONS,
             start_timeout_s=m.start_timeout_s, call_timeout_s=m.call_timeout_s, max_sessions=m.max_sessions)
-        return TaskSource(name, mcp=spec)
+        return TaskSource(name, mcp=spec, loader=load_mcp_plugin)
     if name in tasks.TASK_NAMES:
         return None
     if name in entry_point_names():

@@ -19,7 +19,8 @@ from typing import Any
 
 import anthropic
 
-from providers.errors import BadRequest, ProviderError, Refusal, ServerError
+from providers.catalog.apis import refuse_unexpressible
+from providers.errors import ProviderError, Refusal, ServerError
 from providers.types import Completion, CompletionRequest
 from providers.wire import anthropic_messages
 from providers.wire.translate import (
@@ -49,10 +50,8 @@ class AnthropicProvider:
     def _arguments(self, request: CompletionRequest) -> dict[str, Any]:
         """The SDK call's arguments; the body fields the SDK may not name go in ``extra_body``
         (the request's own ``extra_body`` last, so it can override any of them)."""
-        try:
-            reasoning = anthropic_messages.reasoning_to_wire(request.reasoning)
-        except ValueError as exc:
-            raise BadRequest(f"{NAME}: {exc}") from None
+        refuse_unexpressible(NAME, "anthropic", request.reasoning)
+        reasoning = anthropic_messages.reasoning_to_wire(request.reasoning)
         system, messages = anthropic_messages.messages_to_wire(request.messages)
         arguments: dict[str, Any] = {
             "model": request.model,

@@ -28,9 +28,9 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
+from providers.catalog.apis import refuse_unexpressible
 from providers.errors import (
     AuthError,
-    BadRequest,
     MalformedToolCall,
     ProviderError,
     QuotaExhausted,
@@ -51,9 +51,6 @@ from providers.wire.translate import (
 
 NAME = "google"
 API_VERSION = "v1beta"  # the version the Gemini API documents; the SDK's default moved to v1
-# Gemini's thinking levels, in the SDK's own vocabulary (lower case to match ``Reasoning.effort``)
-THINKING_LEVELS = tuple(level.value.lower() for level in genai_types.ThinkingLevel
-                        if level is not genai_types.ThinkingLevel.THINKING_LEVEL_UNSPECIFIED)
 
 
 def thinking_config(reasoning: Reasoning | None) -> dict[str, Any] | None:
@@ -62,16 +59,11 @@ def thinking_config(reasoning: Reasoning | None) -> dict[str, Any] | None:
     A setting Gemini cannot express is refused (BadRequest) before any call."""
     if reasoning is None:
         return None
-    if reasoning.budget_tokens is not None and reasoning.effort is not None:
-        raise BadRequest(f"{NAME}: reasoning takes an effort or budget_tokens, not both "
-                         "(Gemini sets thinking_level or thinking_budget)")
+    refuse_unexpressible(NAME, "google", reasoning)
     config: dict[str, Any] = {"includeThoughts": True}
     if reasoning.budget_tokens is not None:
         config["thinkingBudget"] = reasoning.budget_tokens
     elif reasoning.effort is not None:
-        if reasoning.effort not in THINKING_LEVELS:
-            raise BadRequest(f"{NAME}: reasoning effort {reasoning.effort!r} is not a Gemini thinking level "
-                             f"(one of {', '.join(THINKING_LEVELS)})")
         config["thinkingLevel"] = reasoning.effort.upper()
     return config
 

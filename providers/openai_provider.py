@@ -21,6 +21,7 @@ from typing import Any, Literal, get_args
 
 import openai
 
+from providers.catalog.apis import refuse_unexpressible
 from providers.errors import ProviderConfigError, ProviderError, ServerError
 from providers.types import Completion, CompletionRequest, Reasoning
 from providers.wire import openai_chat
@@ -45,8 +46,7 @@ def reasoning_effort(reasoning: Reasoning | None, api: str) -> str | None:
     """The effort an OpenAI API is asked for; a token budget cannot be expressed there and is refused."""
     if reasoning is None:
         return None
-    if reasoning.budget_tokens is not None or reasoning.effort is None:
-        raise ProviderConfigError(f"{NAME}: {api} takes a reasoning effort, not budget_tokens")
+    refuse_unexpressible(NAME, api, reasoning)
     return reasoning.effort
 
 
@@ -131,7 +131,7 @@ class OpenAIProvider(OpenAIEndpoint):
             body["temperature"] = request.temperature
         if request.seed is not None:
             body["seed"] = request.seed
-        effort = reasoning_effort(request.reasoning, "Chat Completions")
+        effort = reasoning_effort(request.reasoning, "openai")
         if effort is not None:
             body["reasoning_effort"] = effort
         if request.extra_body:

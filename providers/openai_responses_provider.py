@@ -49,7 +49,7 @@ class OpenAIResponsesProvider(OpenAIEndpoint):
             body["tools"] = [openai_responses.tool_to_wire(tool) for tool in request.tools]
         if request.temperature is not None:
             body["temperature"] = request.temperature
-        effort = reasoning_effort(request.reasoning, "the Responses API")
+        effort = reasoning_effort(request.reasoning, "openai_responses")
         if effort is not None:
             body["reasoning"] = {"effort": effort, "summary": "auto"}
         if request.extra_body:

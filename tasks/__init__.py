@@ -35,7 +35,7 @@ from tasks.environment import (
     ToolCallRecord,
     ToolResult,
 )
-from tasks.plugins import PluginError, TaskPlugin, TaskSource, load_plugin, source_digest
+from tasks.plugins import PluginError, TaskPlugin, TaskSource, entry_point_names, load_plugin, source_digest
 from tasks.scoring import Score, StepRules, binomial_stderr
 from tasks.task import Example, ExpectedCall, Task
 from tasks.tooling import ToolError, tool
@@ -164,6 +164,7 @@ __all__ = [
     "UnknownVariantError",
     "binomial_stderr",
     "dataset_names",
+    "entry_point_names",
     "get_task",
     "plugin",
     "register",

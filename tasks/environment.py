@@ -114,7 +114,7 @@ class EpisodeEnvironment(Protocol):
     ``calls`` made, and the final ``state`` once ``settle`` has run.
 
     In-process environments (:class:`Environment`) are adapted by :class:`LocalSession`; an MCP
-    server's tools come through ``orchestrator.mcp_tools.McpSession``, which may raise
+    server's tools come through ``orchestrator.mcp_tools.session.McpSession``, which may raise
     :class:`EnvironmentFailure` when the server itself fails (the episode then ends as an error).
     """
 

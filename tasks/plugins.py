@@ -2,7 +2,8 @@
 
 Every task, the four built-in ones included, is loaded here from a :class:`TaskSource`: a module
 to import (``module``), a Python file (``path``), an installed package registered under the
-entry-point group ``toolsweep.tasks``, or an MCP tool server (``mcp``: a spec that loads itself, ``orchestrator.mcp_tools``).
+entry-point group ``toolsweep.tasks``, or an MCP tool server (``mcp``: a spec and the loader the
+orchestrator gives it, ``orchestrator.mcp_tools.task``).
 
 A task module takes one of two forms.
 
@@ -55,6 +56,8 @@ from tasks.tooling import ToolDefinition, ToolError
 from tasks.variants import DEFAULT_DATASET
 
 ENTRY_POINT_GROUP = "toolsweep.tasks"
+# (task name, server spec) -> the task module of that server: see ``TaskSource.loader``
+SpecLoader = Callable[[str, Any], "TaskPlugin"]
 
 
 class PluginError(ValueError):
@@ -64,7 +67,8 @@ class PluginError(ValueError):
 @dataclass(frozen=True)
 class TaskSource:
     """Where task ``name`` comes from: exactly one of ``module``, ``path`` (an absolute ``.py``
-    path), ``entry_point`` (the name under ``toolsweep.tasks``) or ``mcp`` (a server spec).
+    path), ``entry_point`` (the name under ``toolsweep.tasks``) or ``mcp`` (a server spec, loaded
+    by ``loader``).
 
     ``digest`` is the source hash the driver saw; a process that builds the task from a copy with
     another hash refuses it (a cluster node holding a stale copy). Sources are small and picklable:
@@ -75,7 +79,10 @@ class TaskSource:
     module: str | None = None
     path: str | None = None
     entry_point: str | None = None
-    mcp: Any = None  # a server spec with ``load(name) -> TaskPlugin`` (orchestrator.mcp_tools.McpServer)
+    mcp: Any = None  # a server spec (orchestrator.mcp_tools.spec.McpServer), opaque to tasks
+    # How ``mcp`` becomes a task: a module-level function (so the source pickles it by name and a
+    # runner imports its module when it unpickles the source), e.g. orchestrator.mcp_tools.task.load_mcp_plugin.
+    loader: SpecLoader | None = None
     digest: str | None = None
     builtin: bool = False
     search_path: str | None = None  # the folder the driver imported ``module``/``entry_point`` from
@@ -104,9 +111,10 @@ def load_plugin(source: TaskSource) -> TaskPlugin:
     """Load the task ``source`` names; ``PluginError`` (one line) when it cannot be."""
     if source.mcp is not None:
         # The MCP client lives with the orchestrator (tasks needs nothing beyond the standard
-        # library): the spec brings its own loader.
-        plugin: TaskPlugin = source.mcp.load(source.name)
-        return plugin
+        # library): the source names the loader of its spec.
+        if source.loader is None:
+            raise PluginError(f"task {source.name!r}: a server spec needs its loader")
+        return source.loader(source.name, source.mcp)
     if source.search_path is not None and source.search_path not in sys.path and Path(source.search_path).is_dir():
         # a runner on the driver's machine (or a shared file system) finds the module where the driver did
         sys.path.append(source.search_path)

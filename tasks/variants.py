@@ -22,12 +22,15 @@ Scoring profiles:
 
 from __future__ import annotations
 
-DEFAULT_DATASET = "toolsweep"
-PAPER_DATASET = "paper"
-PAPER_TINY_DATASET = "paper-tiny"
+from typing import Final
 
-DEFAULT_SCORING = "toolsweep"
-PAPER_SCORING = "paper"
+# Final: type checkers read each as its literal value, so a ``Literal`` field may default to one
+DEFAULT_DATASET: Final = "toolsweep"
+PAPER_DATASET: Final = "paper"
+PAPER_TINY_DATASET: Final = "paper-tiny"
+
+DEFAULT_SCORING: Final = "toolsweep"
+PAPER_SCORING: Final = "paper"
 SCORING_PROFILES: tuple[str, ...] = (DEFAULT_SCORING, PAPER_SCORING)
 
 

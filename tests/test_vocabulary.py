@@ -64,3 +64,46 @@ def test_the_scores_columns_analysis_reads_are_written_with_that_type():
 
     written = dict(pl.from_arrow(SCORES_SCHEMA.empty_table()).schema)
     assert {name: written[name] for name in load.SCORE_COLUMNS} == load.SCORE_COLUMNS
+
+
+def test_the_config_schema_copies_are_the_sources():
+    from typing import get_args
+
+    from orchestrator.config import Effort, Scoring, TaskSelection
+    from providers.catalog.apis import EFFORTS
+    from tasks.variants import DEFAULT_DATASET, DEFAULT_SCORING, SCORING_PROFILES
+
+    assert get_args(Scoring) == SCORING_PROFILES and SCORING_PROFILES[0] == DEFAULT_SCORING
+    # every effort some API takes, in the order the widest API lists them
+    assert set(get_args(Effort)) == {effort for efforts in EFFORTS.values() for effort in efforts}
+    assert get_args(Effort) == max(EFFORTS.values(), key=len)
+    assert TaskSelection.model_fields["dataset"].default == DEFAULT_DATASET
+
+
+def test_mcp_settings_and_the_server_spec_agree():
+    import dataclasses
+
+    from orchestrator.config import McpSettings
+    from orchestrator.mcp_tools.spec import DEFAULT_INSTRUCTIONS, McpServer
+
+    server = {f.name: f for f in dataclasses.fields(McpServer) if f.init}
+    settings = McpSettings.model_fields
+    assert set(server) == set(settings), "every server setting is a config key and the other way round"
+    for name, field in server.items():
+        default = field.default if field.default is not dataclasses.MISSING else None
+        if name == "instructions":  # the config's unset means the server's default text
+            assert settings[name].default is None and default == DEFAULT_INSTRUCTIONS
+        elif name in ("command", "env_from"):  # lists in the config, tuples in the picklable spec
+            assert settings[name].get_default(call_default_factory=True) in (None, []) and default in (None, ())
+        elif name != "dataset":
+            assert settings[name].default == default, name
+        assert settings[name].is_required() == (field.default is dataclasses.MISSING), name
+
+
+def test_the_entry_point_group_is_named_once():
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    quoted = [path for package in ("tasks", "providers", "orchestrator", "analysis")
+              for path in (root / package).rglob("*.py") if '"toolsweep.tasks"' in path.read_text(encoding="utf-8")]
+    assert quoted == [root / "tasks" / "plugins.py"]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 AnswerRule = Literal["short", "number", "state"]
+# The defaults of ``McpServer`` and of the sweep config's ``tasks[].mcp`` (``McpSettings``)
+START_TIMEOUT_S = 20.0
+CALL_TIMEOUT_S = 30.0
 DEFAULT_INSTRUCTIONS = (
     "Answer the user's request by using the provided tools. Do not guess: look every fact up with the "
     "tools, and make every change the request asks for with them. Give a short final answer."
@@ -36,8 +39,8 @@ class McpServer:
     state: str | None = None
     answers: AnswerRule = "short"
     instructions: str = DEFAULT_INSTRUCTIONS
-    start_timeout_s: float = 20.0
-    call_timeout_s: float = 30.0
+    start_timeout_s: float = START_TIMEOUT_S
+    call_timeout_s: float = CALL_TIMEOUT_S
     max_sessions: int | None = None  # servers open at once per runner process (None: no limit)
     hidden: frozenset[str] = field(init=False, default=frozenset())
 
@@ -54,12 +57,6 @@ class McpServer:
     def where(self) -> str:
         """How to name this server in a message."""
         return self.url if self.url is not None else " ".join(self.command or ())
-
-    def load(self, name: str) -> Any:
-        """The task module of this server, for ``tasks.plugins.load_plugin`` (a ``TaskPlugin``)."""
-        from orchestrator.mcp_tools.task import load_mcp_plugin
-
-        return load_mcp_plugin(name, self)
 
     def argv(self) -> list[str]:
         """The command to start: ``python`` means the interpreter ToolSweep itself runs on, so a

@@ -1,1 +1,2 @@
-"""What each model accepts and does by default (models.yaml, read by models.py), and its default prices."""
+"""The model catalog: what each API (apis.py) and each model (models.yaml, read by models.py) accepts and
+does by default, and default prices (prices.py)."""

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from providers.catalog.apis import EFFORTS as API_EFFORTS
+from providers.catalog.apis import MIN_BUDGET_TOKENS as API_MIN_BUDGET_TOKENS
 from providers.types import Completion, Message, Reasoning, ToolCall, ToolSpec
 from providers.wire.tool_arguments import parse_tool_call, token_count
 
@@ -34,8 +36,8 @@ FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool
 TRUNCATED = frozenset({"max_tokens", "model_context_window_exceeded"})
 THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 # ``output_config.effort`` levels the API takes; thinking budgets start at this many tokens
-EFFORTS = ("low", "medium", "high", "xhigh", "max")
-MIN_BUDGET_TOKENS = 1024
+EFFORTS = API_EFFORTS["anthropic"]
+MIN_BUDGET_TOKENS = API_MIN_BUDGET_TOKENS["anthropic"]
 # The sampling and reasoning fields of a request body: what ``wire_params`` records and the
 # simulator's ``/stats`` reports.
 PARAMETERS = ("temperature", "top_p", "top_k", "max_tokens", "thinking", "output_config", "tool_choice")
@@ -49,17 +51,16 @@ def sampling_to_wire(temperature: float | None) -> dict[str, Any]:
 
 
 def reasoning_to_wire(reasoning: Reasoning | None) -> dict[str, Any]:
-    """``thinking`` (and ``output_config``) for a reasoning setting; ValueError for an effort the
-    API has no level for. Limits that depend on the model or on ``max_tokens`` are the API's to
-    enforce (and the sweep's to check before it starts)."""
+    """``thinking`` (and ``output_config``) for a reasoning setting, as given: the provider refuses
+    one the API cannot take first (``providers.catalog.apis.reasoning_problem``). Limits that
+    depend on the model or on ``max_tokens`` are the API's to enforce (and the sweep's to check
+    before it starts)."""
     if reasoning is None:
         return {}
     body: dict[str, Any] = {}
     if reasoning.budget_tokens is not None:
         body["thinking"] = {"type": "enabled", "budget_tokens": reasoning.budget_tokens}
     if reasoning.effort is not None:
-        if reasoning.effort not in EFFORTS:
-            raise ValueError(f"reasoning effort {reasoning.effort!r} is not one of {', '.join(EFFORTS)}")
         body.setdefault("thinking", {"type": "adaptive"})
         body["output_config"] = {"effort": reasoning.effort}
     return body

@@ -73,6 +73,7 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeTask]:
     module.TASK_NAMES = tuple(known)
     module.get_task = lambda name, dataset="toolsweep", scoring="toolsweep": known[name]
     module.dataset_names = lambda name: ("toolsweep", "paper")
+    module.entry_point_names = lambda: ()  # whatever task packages this machine has installed
     monkeypatch.setitem(sys.modules, "tasks", module)
     return known
 

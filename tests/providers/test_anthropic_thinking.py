@@ -264,7 +264,7 @@ async def test_the_text_strategy_with_thinking_keeps_the_rules(sim):
 async def test_an_effort_the_api_has_no_level_for_is_refused_before_sending(sim):
     provider = AnthropicProvider(api_key="sk-test", base_url=sim.base_url)
     try:
-        with pytest.raises(BadRequest, match="'minimal' is not one of low, medium, high, xhigh, max"):
+        with pytest.raises(BadRequest, match="does not take effort 'minimal' \\(it takes: low, medium, high, xhigh, max\\)"):
             await provider.complete(CompletionRequest(model="thinker", messages=(Message("user", "hi"),),
                                                       reasoning=Reasoning(effort="minimal")))
     finally:

@@ -162,7 +162,7 @@ async def test_reasoning_becomes_thinking_config_and_wire_params_say_so(canned, 
 
 
 @pytest.mark.parametrize(("reasoning", "problem"), [
-    (Reasoning(effort="xtreme"), "not a Gemini thinking level"),
+    (Reasoning(effort="xtreme"), "Gemini does not take effort 'xtreme' \\(it takes: minimal, low, medium, high, xhigh\\)"),
     (Reasoning(effort="high", budget_tokens=1024), "not both"),
 ])
 async def test_reasoning_gemini_cannot_express_is_refused_before_any_call(canned, google_for, reasoning, problem):

@@ -9,6 +9,7 @@ import pytest
 
 from providers.errors import (
     AuthError,
+    BadRequest,
     ConnectionFailed,
     ProviderConfigError,
     QuotaExhausted,
@@ -112,7 +113,7 @@ async def test_settings_the_api_cannot_take_are_refused():
     with pytest.raises(ProviderConfigError, match="token_param must be one of max_completion_tokens, max_tokens"):
         OpenAIProvider(api_key="k", token_param="max_output_tokens")  # type: ignore[arg-type]
     provider = OpenAIProvider(api_key="k")
-    with pytest.raises(ProviderConfigError, match="reasoning effort, not budget_tokens"):
+    with pytest.raises(BadRequest, match="openai: OpenAI Chat Completions takes a reasoning effort, not a token budget"):
         provider.wire_params(CompletionRequest(model="m", messages=MESSAGES, reasoning=Reasoning(budget_tokens=1024)))
     await provider.aclose()
 

@@ -151,7 +151,7 @@ async def test_errors_are_translated(canned, responses_adapter, status, body, er
 
 async def test_a_thinking_budget_cannot_be_expressed(responses_adapter):
     adapter = responses_adapter("http://127.0.0.1:1")
-    with pytest.raises(ProviderConfigError, match="reasoning effort, not budget_tokens"):
+    with pytest.raises(BadRequest, match="the OpenAI Responses API takes a reasoning effort, not a token budget"):
         adapter.wire_params(CompletionRequest(model="m", messages=MESSAGES, reasoning=Reasoning(budget_tokens=2048)))
 
 
