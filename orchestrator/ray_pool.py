@@ -11,9 +11,9 @@ from ray.exceptions import RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from orchestrator.config import SweepConfig
-from orchestrator.driver import RunnerDied
 from orchestrator.plan import EpisodeSpec
-from orchestrator.runner import EpisodeRunner, FinishedBatch
+from orchestrator.pool import FinishedBatch, RunnerDied
+from orchestrator.runner import EpisodeRunner
 from providers.gate.config import GateConfig
 
 # Method calls a runner actor serves at once (exchange, check, describe, close); its episodes run
