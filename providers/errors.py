@@ -23,17 +23,7 @@ Messages never contain API keys: adapters build them from status codes and serve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, get_args
-
-if TYPE_CHECKING:
-    from providers.types import Completion
-
-# The ``calls.outcome`` vocabulary: every attempt ends as one of these. ``cached`` is no attempt: a
-# call answered from the response cache (no HTTP request, no rate-limit permit).
-Outcome = Literal[
-    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached"
-]
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+from providers.types import Completion, Outcome
 
 
 class ProviderError(Exception):
