@@ -61,7 +61,7 @@ class EpisodeRunner:
         self._slots = {gate: EpisodeSlots(episode_slots(config, share)) for gate, share in shares.items()}
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
-        self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
+        self._running: set[asyncio.Task[None]] = set()  # every episode held, running or waiting for a slot
         self._active = 0  # episodes inside their gate's slot
         self._wakeup = asyncio.Event()
         self._cache = RunnerCache(config) if config.cache.mode != "off" else None

@@ -14,6 +14,8 @@ import signal
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rich.console import Console
 
@@ -32,6 +34,9 @@ from orchestrator.summary import print_sweep_summary
 from orchestrator.task_sources import runtime_env as task_runtime_env
 from orchestrator.writer import PartWriter
 from providers.keys import mask_keys
+
+if TYPE_CHECKING:
+    from providers.simulator import SimulatorProcess
 
 
 def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None, address: str | None = None,
@@ -125,12 +130,12 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     return EXIT_OK
 
 
-def _save_driver_simulator_stats(sim, run_dir: RunDir) -> None:
+def _save_driver_simulator_stats(sim: SimulatorProcess, run_dir: RunDir) -> None:
     with contextlib.suppress(Exception):  # a dead simulator has no stats; the episodes are what matter
         _save_simulator_stats(sim.stats(), run_dir)
 
 
-def _save_simulator_stats(stats: dict, run_dir: RunDir) -> None:
+def _save_simulator_stats(stats: dict[str, Any], run_dir: RunDir) -> None:
     """What a simulator served (per model, per outcome, per second): the ground truth for rate
     audits. One file per simulator and session: the driver's, and those of runners on other nodes."""
     directory = run_dir.path / "simulator"
@@ -138,5 +143,5 @@ def _save_simulator_stats(stats: dict, run_dir: RunDir) -> None:
     (directory / f"stats-{time.time_ns()}.json").write_text(json.dumps(stats))
 
 
-def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: flush, then exit 130
+def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:  # SIGTERM behaves like Ctrl-C: flush, then exit 130
     raise KeyboardInterrupt

@@ -62,8 +62,9 @@ def server_error_text(body: object) -> str:
     or the already unwrapped ``{"message"}``); the body's text when it has no such field."""
     if isinstance(body, dict):
         inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return inner["message"]
+        message = inner.get("message") if isinstance(inner, dict) else None
+        if isinstance(message, str):
+            return message
         if isinstance(inner, str):
             return inner
     return "" if body is None else str(body)[:300]
