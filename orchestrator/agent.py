@@ -41,41 +41,15 @@ from providers.types import (
     ToolCall,
     ToolSpec,
 )
+from tasks.environment import EpisodeEnvironment
 from tasks.scoring import Score
 
 PAUSE_TURN = "pause_turn"  # a Completion's finish_reason: send the conversation again as it is
 
 # ---------------------------------------------------------------- the seam, as Protocols
-# What an episode needs of a task and of a model call, and no more: ``tasks.Task`` and its
-# environments fit the first four, the provider gate's ``complete`` (bound to a provider) the last.
-
-
-class OfferedTool(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def parameters(self) -> Mapping[str, Any]: ...
-
-
-class ToolOutput(Protocol):
-    @property
-    def content(self) -> str: ...
-    @property
-    def error(self) -> str | None: ...
-
-
-class EpisodeEnvironment(Protocol):
-    """A fresh world for one episode (``tasks.EpisodeEnvironment``: in-process tools, or an MCP
-    server's): the tools it offers, the calls it saw, calling a tool, and settling its final state."""
-
-    @property
-    def tools(self) -> Sequence[OfferedTool]: ...
-    @property
-    def calls(self) -> Sequence[object]: ...
-    async def call(self, name: str, arguments: Any) -> ToolOutput: ...
-    async def settle(self) -> None: ...
+# What an episode needs of a task and of a model call, and no more: ``tasks.Task`` fits the task
+# protocols below (its environments are ``tasks.EpisodeEnvironment``, the one seam of every tool
+# runtime, in-process or MCP), the provider gate's ``complete`` (bound to a provider) ``Complete``.
 
 
 class ExpectedStep(Protocol):
