@@ -142,6 +142,15 @@ def test_no_import_circle_inside_a_package(package: str) -> None:
     assert not stale, f"KNOWN_CIRCLES lists circles that are gone, delete them: {stale}"
 
 
+def test_the_driver_knows_runners_through_the_pool_alone() -> None:
+    """docs/design.md ("The sweep"): the driver's loop is driven by fakes in tests, so it may not
+    import a runner or Ray."""
+    imports = import_graph(ROOT, "orchestrator")["orchestrator.driver"]
+    assert "orchestrator.pool" in imports
+    assert not imports & {"orchestrator.runner", "orchestrator.ray_pool", "orchestrator.agent"}
+    assert "ray" not in imported_packages(ROOT / "orchestrator" / "driver.py")
+
+
 def test_the_circle_checker_sees_every_kind_of_import(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)
