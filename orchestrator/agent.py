@@ -41,41 +41,15 @@ from providers.types import (
     ToolCall,
     ToolSpec,
 )
+from tasks.environment import EpisodeEnvironment
 from tasks.scoring import Score
 
 PAUSE_TURN = "pause_turn"  # a Completion's finish_reason: send the conversation again as it is
 
 # ---------------------------------------------------------------- the seam, as Protocols
-# What an episode needs of a task and of a model call, and no more: ``tasks.Task`` and its
-# environments fit the first four, the provider gate's ``complete`` (bound to a provider) the last.
-
-
-class OfferedTool(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def parameters(self) -> Mapping[str, Any]: ...
-
-
-class ToolOutput(Protocol):
-    @property
-    def content(self) -> str: ...
-    @property
-    def error(self) -> str | None: ...
-
-
-class EpisodeEnvironment(Protocol):
-    """A fresh world for one episode (``tasks.EpisodeEnvironment``: in-process tools, or an MCP
-    server's): the tools it offers, the calls it saw, calling a tool, and settling its final state."""
-
-    @property
-    def tools(self) -> Sequence[OfferedTool]: ...
-    @property
-    def calls(self) -> Sequence[object]: ...
-    async def call(self, name: str, arguments: Any) -> ToolOutput: ...
-    async def settle(self) -> None: ...
+# What an episode needs of a task and of a model call, and no more: ``tasks.Task`` fits the task
+# protocols below (its environments are ``tasks.EpisodeEnvironment``, the one seam of every tool
+# runtime, in-process or MCP), the provider gate's ``complete`` (bound to a provider) ``Complete``.
 
 
 class ExpectedStep(Protocol):
@@ -178,98 +152,135 @@ def tool_specs(environment: EpisodeEnvironment) -> tuple[ToolSpec, ...]:
     return tuple(ToolSpec(t.name, t.description, dict(t.parameters)) for t in environment.tools)
 
 
+@dataclass
+class _Progress:
+    """What an episode has gathered so far: each step of ``run_episode`` adds to it."""
+
+    messages: list[Message]
+    calls: list[CallRow] = field(default_factory=list)
+    tool_rows: list[ToolCallRow] = field(default_factory=list)
+    step: int = 0  # the model turn under way: the ``step`` of its calls rows
+    status: EpisodeStatus = "max_steps"
+    answer: str | None = None
+    truncated: bool = False
+    error: Exception | None = None
+    request_params: str | None = None  # JSON of the first request's parameters
+
+
 async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: EpisodeTask[ExampleT, EnvironmentT],
                       example: ExampleT, model: ModelCall, max_steps: int,
                       node_id: str | None = None) -> EpisodeResult:
     """Run one episode to its end and return its row and the rows of every HTTP attempt."""
     started_at = time.time()
     t0 = time.perf_counter()
-    calls: list[CallRow] = []
-    step = 0
+    progress = _Progress([Message("system", task.instructions), Message("user", example.question)])
 
     def on_attempt(record: AttemptRecord) -> None:
-        calls.append(call_row(run, episode_id, step, record))
+        progress.calls.append(call_row(run, episode_id, progress.step, record))
 
     # the episode's environment: in-process tools, or a session with an MCP server (orchestrator.mcp_tools)
-    environment, session = None, contextlib.AsyncExitStack()
-    messages: list[Message] = [Message("system", task.instructions), Message("user", example.question)]
-    # the simulator seeds its policies from the request; the Anthropic format has no seed field
-    extra_body = {"script": example_script(example), "seed": spec.seed} if model.send_script else None
-    tool_rows: list[ToolCallRow] = []
-    status: EpisodeStatus = "max_steps"
-    answer: str | None = None
-    error: Exception | None = None
-    truncated, request_params = False, None  # request_params: JSON of the first request's parameters
-
+    environment: EnvironmentT | None = None
+    session = contextlib.AsyncExitStack()
     try:
         environment = await session.enter_async_context(task.session(example))
-        tools = tool_specs(environment)
-        for step in range(max_steps):  # noqa: B007 - `step` is read by on_attempt
-            request = CompletionRequest(
-                model=model.request_model, messages=tuple(messages), tools=tools,
-                temperature=model.temperature, seed=spec.seed, max_tokens=model.max_tokens,
-                timeout_s=model.timeout_s, extra_body=extra_body, reasoning=model.reasoning,
-            )
-            if step == 0 and model.wire_params is not None:
-                request_params = json.dumps(model.wire_params(request), sort_keys=True)
-            try:
-                completion: Completion = await model.complete(request, model_id=model.model_id,
-                                                              on_attempt=on_attempt)
-            except MalformedToolCall as exc:
-                if exc.completion is None:
-                    raise
-                completion = exc.completion
-            messages.append(completion.as_message())
-            if not completion.tool_calls:
-                if completion.finish_reason == PAUSE_TURN:
-                    continue
-                status, answer, truncated = "completed", completion.text, completion.truncated
-                break
-            for call in completion.tool_calls:
-                content, call_error = await _execute(environment, call)
-                tool_rows.append(ToolCallRow(call.name, call.arguments_json,
-                                             None if call_error else content, call_error))
-                messages.append(Message("tool", content, tool_call_id=call.id, name=call.name,
-                                        tool_error=call_error is not None))
+        await _converse(progress, environment, spec=spec, example=example, model=model, max_steps=max_steps,
+                        on_attempt=on_attempt)
         await environment.settle()  # the final state, read before the environment closes
     except Refusal as exc:
-        status, error = "refused", exc
+        progress.status, progress.error = "refused", exc
     except ProviderError as exc:
-        status, error = "provider_failed", exc
+        progress.status, progress.error = "provider_failed", exc
     except Exception as exc:  # one broken episode (or its MCP server) must never stop the sweep
-        status, error = "agent_error", exc
+        progress.status, progress.error = "agent_error", exc
     finally:
         await session.aclose()
 
-    scored = status in SCORED_STATUSES
     # a scored episode got as far as an answer, so its environment was opened
-    score = task.score(example, answer or "", environment) if scored and environment is not None else None
+    score = (task.score(example, progress.answer or "", environment)
+             if progress.status in SCORED_STATUSES and environment is not None else None)
+    row = _episode_row(run=run, episode_id=episode_id, spec=spec, task=task, example=example, model=model,
+                       progress=progress, score=score, n_steps=len(environment.calls) if environment is not None else 0,
+                       started_at=started_at, duration_s=time.perf_counter() - t0, node_id=node_id)
+    return EpisodeResult(row, progress.calls, transcript_row(run, episode_id, model.model_id, progress.messages))
+
+
+async def _converse(progress: _Progress, environment: EpisodeEnvironment, *, spec: EpisodeSpec,
+                    example: EpisodeExample, model: ModelCall, max_steps: int,
+                    on_attempt: Callable[[AttemptRecord], None]) -> None:
+    """Model turns until one answers without a tool call (``completed``) or ``max_steps`` turns
+    pass; each turn's tool calls run in the environment and their results are fed back."""
+    tools = tool_specs(environment)
+    # the simulator seeds its policies from the request; the Anthropic format has no seed field
+    extra_body = {"script": example_script(example), "seed": spec.seed} if model.send_script else None
+    for step in range(max_steps):
+        progress.step = step
+        request = CompletionRequest(
+            model=model.request_model, messages=tuple(progress.messages), tools=tools,
+            temperature=model.temperature, seed=spec.seed, max_tokens=model.max_tokens,
+            timeout_s=model.timeout_s, extra_body=extra_body, reasoning=model.reasoning,
+        )
+        if step == 0 and model.wire_params is not None:
+            progress.request_params = json.dumps(model.wire_params(request), sort_keys=True)
+        completion = await _complete(model, request, on_attempt)
+        progress.messages.append(completion.as_message())
+        if not completion.tool_calls:
+            if completion.finish_reason == PAUSE_TURN:
+                continue
+            progress.status, progress.answer, progress.truncated = "completed", completion.text, completion.truncated
+            return
+        await _run_tool_calls(progress, environment, completion.tool_calls)
+
+
+async def _complete(model: ModelCall, request: CompletionRequest,
+                    on_attempt: Callable[[AttemptRecord], None]) -> Completion:
+    """The model's reply; one whose tool call did not parse is still a reply, its broken call fed
+    back as a tool error."""
+    try:
+        return await model.complete(request, model_id=model.model_id, on_attempt=on_attempt)
+    except MalformedToolCall as exc:
+        if exc.completion is None:
+            raise
+        return exc.completion
+
+
+async def _run_tool_calls(progress: _Progress, environment: EpisodeEnvironment, calls: Sequence[ToolCall]) -> None:
+    for call in calls:
+        content, call_error = await _execute(environment, call)
+        progress.tool_rows.append(ToolCallRow(call.name, call.arguments_json,
+                                              None if call_error else content, call_error))
+        progress.messages.append(Message("tool", content, tool_call_id=call.id, name=call.name,
+                                         tool_error=call_error is not None))
+
+
+def _episode_row(*, run: str, episode_id: str, spec: EpisodeSpec, task: EpisodeTask[ExampleT, EnvironmentT],
+                 example: ExampleT, model: ModelCall, progress: _Progress, score: Score | None, n_steps: int,
+                 started_at: float, duration_s: float, node_id: str | None) -> EpisodeRow:
+    calls, error = progress.calls, progress.error
     cause = getattr(error, "cause", None)
     input_tokens = sum(c.input_tokens for c in calls)
     output_tokens = sum(c.output_tokens for c in calls)
     cached_input_tokens = sum(c.cached_input_tokens for c in calls)
-    row = EpisodeRow(
+    return EpisodeRow(
         run=run, episode_id=episode_id, model_id=model.model_id, provider=model.provider_name,
         model=model.model, task=task.name, example_id=example.id, seed=spec.seed, strategy=spec.strategy,
-        status=status, answer=answer,
-        correct=(score.correct and not truncated) if score else None, judge_correct=None,
+        status=progress.status, answer=progress.answer,
+        correct=(score.correct and not progress.truncated) if score else None, judge_correct=None,
         state_correct=score.state_correct if score else None,
         steps_match=score.steps_match if score else None,
         step_ratio=score.step_ratio if score else None,
-        n_steps=len(environment.calls) if environment is not None else 0, expected_steps=len(example.expected_steps),
-        tool_calls=tool_rows, n_attempts=sum(c.outcome != "cached" for c in calls),
+        n_steps=n_steps, expected_steps=len(example.expected_steps),
+        tool_calls=progress.tool_rows, n_attempts=sum(c.outcome != "cached" for c in calls),
         n_retries=sum(1 for c in calls if c.attempt > 1),
         input_tokens=input_tokens, output_tokens=output_tokens,
         cost_usd=_cost(model, input_tokens, output_tokens, cached_input_tokens), started_at=started_at,
-        duration_s=time.perf_counter() - t0,
+        duration_s=duration_s,
         error_class=type(cause or error).__name__ if error else None,
         error_message=_error_text(error), node_id=node_id, difficulty=example.difficulty,
         reasoning_tokens=sum(c.reasoning_tokens for c in calls), cached_input_tokens=cached_input_tokens,
-        request_params=request_params, truncated=truncated, reasoning=model.reasoning_label,
+        request_params=progress.request_params, truncated=progress.truncated, reasoning=model.reasoning_label,
         dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
         cached_calls=sum(c.outcome == "cached" for c in calls),
     )
-    return EpisodeResult(row, calls, transcript_row(run, episode_id, model.model_id, messages))
 
 
 async def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None]:

@@ -5,9 +5,9 @@ makes the two failure paths simple: a dead runner's episodes go back to the fron
 (none of them reached the disk), and a killed driver loses only rows not yet flushed, which resume
 runs again.
 
-The loop knows runners only through a ``RunnerPool`` (``orchestrator.ray_pool.RayRunnerPool`` in a
-sweep; plain fakes in the tests), so each part — dispatch, collect, replace, flush — can be
-driven alone.
+The loop knows runners only through a ``RunnerPool`` and the types of ``orchestrator.pool``
+(``orchestrator.ray_pool.RayRunnerPool`` in a sweep; plain fakes in the tests), so each part —
+dispatch, collect, replace, flush — can be driven alone.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from orchestrator.budget import BudgetGuard
 from orchestrator.cache import ResponseStore
@@ -23,42 +22,12 @@ from orchestrator.capacity import episode_slots, gate_shares, places_open_at_the
 from orchestrator.config import ConfigError, SweepConfig
 from orchestrator.dispatch_order import final_share, last_round
 from orchestrator.plan import EpisodeSpec
+from orchestrator.pool import FinishedBatch, RunnerDied, RunnerPool
 from orchestrator.progress import SweepProgress
-from orchestrator.runner import FinishedBatch
 from orchestrator.writer import PartWriter
-from providers.gate.config import GateConfig
 
 MAX_RUNNER_REPLACEMENTS = 8
 TABLES = ("calls", "events", "transcripts", "episodes")
-
-
-class RunnerDied(Exception):
-    """A runner went away mid-exchange (its process or node died): what it held never reached the disk."""
-
-
-class RunnerPool(Protocol):
-    """How the driver starts, talks to and stops runners; ``Handle`` and ``Ticket`` are the pool's own."""
-
-    def start(self, index: int, name: str, shares: dict[str, GateConfig]) -> object:
-        """A new runner in place ``index`` with these gate shares; returns its handle."""
-
-    def check(self, handles: Sequence[object]) -> list[str | None]:
-        """Each runner's reason it cannot build its providers, or None."""
-
-    def exchange(self, handle: object, batch: list[EpisodeSpec], open_gates: Sequence[str] = (),
-                 cached: object | None = None) -> Hashable:
-        """Start an exchange (hand over ``batch``, get back what finished; ``open_gates`` may run all
-        their episodes at once, ``orchestrator.slots``; with the response cache on, ``cached``
-        carries the batch's entries, ``orchestrator.cache``); returns its ticket."""
-
-    def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
-        """The tickets whose exchange has ended, waiting up to ``timeout_s`` for one."""
-
-    def result(self, ticket: Hashable) -> FinishedBatch:
-        """What an ended exchange returned; ``RunnerDied`` when its runner died."""
-
-    def stop(self, handle: object, *, graceful: bool) -> None:
-        """End a runner: let it close its clients first when ``graceful``."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from orchestrator.agent import ModelCall
@@ -56,7 +56,7 @@ class Endpoints:
         self._shares = shares
         self._simulator_url = simulator_url
         self._on_event = on_event
-        self._providers: dict[tuple, Provider] = {}
+        self._providers: dict[tuple[Hashable, ...], Provider] = {}
         self._gates: dict[str, ProviderGate] = {}
         self._calls: dict[tuple[str, str], ModelCall] = {}
         self._models = {m.id: m for m in config.models}

@@ -11,9 +11,9 @@ from ray.exceptions import RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from orchestrator.config import SweepConfig
-from orchestrator.driver import RunnerDied
 from orchestrator.plan import EpisodeSpec
-from orchestrator.runner import EpisodeRunner, FinishedBatch
+from orchestrator.pool import FinishedBatch, RunnerDied
+from orchestrator.runner import EpisodeRunner
 from providers.gate.config import GateConfig
 
 # Method calls a runner actor serves at once (exchange, check, describe, close); its episodes run
@@ -42,7 +42,8 @@ class RayRunnerPool:
         self._simulator_node = ray.get_runtime_context().get_node_id() if simulator_url else None
         self.simulator_stats: list[dict[str, Any]] = []
         self._actor_cls = ray.remote(EpisodeRunner)
-        self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
+        # ray.nodes carries no annotations
+        self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))  # type: ignore[no-untyped-call]
         self._started = 0
 
     def start(self, index: int, name: str, shares: dict[str, GateConfig]) -> Any:
@@ -62,7 +63,8 @@ class RayRunnerPool:
 
     def exchange(self, handle: Any, batch: list[EpisodeSpec], open_gates: Sequence[str] = (),
                  cached: Any | None = None) -> Hashable:
-        return handle.exchange.remote(batch, open_gates=list(open_gates), cached=cached)
+        ticket: Hashable = handle.exchange.remote(batch, open_gates=list(open_gates), cached=cached)
+        return ticket
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
         done, _ = ray.wait(list(tickets), num_returns=1, timeout=timeout_s)
@@ -70,7 +72,8 @@ class RayRunnerPool:
 
     def result(self, ticket: Any) -> FinishedBatch:  # an ObjectRef
         try:
-            return ray.get(ticket)
+            batch: FinishedBatch = ray.get(ticket)
+            return batch
         except RayActorError:
             raise RunnerDied from None
 

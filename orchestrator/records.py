@@ -25,8 +25,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pyarrow as pa
 
-from providers.errors import OUTCOMES, Outcome
-from providers.types import BreakerState
+from providers.types import OUTCOMES, BreakerState, Outcome
 
 SCHEMA_VERSION = "1"
 

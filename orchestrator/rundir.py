@@ -74,9 +74,12 @@ class RunDir:
 
     def read_manifest(self) -> dict[str, Any]:
         try:
-            return json.loads(self.manifest_path.read_text())
+            manifest = json.loads(self.manifest_path.read_text())
         except (OSError, ValueError) as exc:
             raise RunDirError(f"{self.manifest_path}: unreadable manifest ({exc})") from None
+        if not isinstance(manifest, dict):
+            raise RunDirError(f"{self.manifest_path}: unreadable manifest (not a JSON object)")
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         # Temp file + rename: a crash leaves the old manifest or the new one, never half of one.

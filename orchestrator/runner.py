@@ -13,10 +13,7 @@ import contextlib
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
-
-import pyarrow as pa
 
 import tasks
 from orchestrator.agent import EpisodeResult, ModelCall, call_row, run_episode
@@ -27,6 +24,7 @@ from orchestrator.endpoints import Endpoints
 from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.node_simulator import needs_own_simulator, start_own_simulator, stop_with_stats
 from orchestrator.plan import EpisodeSpec
+from orchestrator.pool import FinishedBatch, ipc_payload
 from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
 from orchestrator.slots import EpisodeSlots
 from orchestrator.task_sources import register_sources
@@ -35,33 +33,6 @@ from providers.errors import ProviderConfigError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
 from providers.types import AttemptRecord
-
-
-@dataclass
-class FinishedBatch:
-    """What a runner hands back: finished rows as Arrow tables, and its live counters.
-
-    The tables travel as Arrow IPC streams (``payloads``, by table name): one buffer each, which
-    Ray ships as it is, where pickling a ``pa.Table`` walks it column by column in Python.
-    """
-
-    runner: str
-    payloads: dict[str, bytes]
-    done_ids: list[str]
-    running: int  # episodes under way (not those waiting for a slot)
-    gates: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def table(self, kind: str) -> pa.Table | None:
-        """The rows of ``kind`` (episodes, calls, events) this exchange carries, if any."""
-        payload = self.payloads.get(kind)
-        return None if payload is None else pa.ipc.open_stream(payload).read_all()
-
-
-def _ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
 
 
 class EpisodeRunner:
@@ -90,7 +61,7 @@ class EpisodeRunner:
         self._slots = {gate: EpisodeSlots(episode_slots(config, share)) for gate, share in shares.items()}
         self._finished: list[EpisodeResult] = []
         self._events: list[EventRow] = []
-        self._running: set[asyncio.Task] = set()  # every episode held, running or waiting for a slot
+        self._running: set[asyncio.Task[None]] = set()  # every episode held, running or waiting for a slot
         self._active = 0  # episodes inside their gate's slot
         self._wakeup = asyncio.Event()
         self._cache = RunnerCache(config) if config.cache.mode != "off" else None
@@ -202,10 +173,10 @@ class EpisodeRunner:
                 # every episode has a transcript, empty when it failed before its first turn
                 "transcripts": [(r.transcript or transcript_row(self._run, r.episode.episode_id, r.episode.model_id, ()))
                                 .to_dict() for r in finished]}
-        payloads = {kind: _ipc(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows}
+        payloads = {kind: ipc_payload(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows}
         stored = self._cache.drain() if self._cache is not None else None
         if stored is not None:  # completions for the driver's cache file (never a run-directory table)
-            payloads["cache"] = _ipc(stored)
+            payloads["cache"] = ipc_payload(stored)
         return FinishedBatch(
             runner=self._name,
             payloads=payloads,

@@ -14,6 +14,8 @@ import signal
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from rich.console import Console
 
@@ -24,7 +26,7 @@ from orchestrator.dispatch_order import dispatch_order
 from orchestrator.driver import Driver
 from orchestrator.endpoints import simulator_profiles, uses_simulator
 from orchestrator.exit_codes import EXIT_BUDGET, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
-from orchestrator.plan import build_plan, pending
+from orchestrator.plan import EpisodeSpec, build_plan, pending
 from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
 from orchestrator.rundir import RunDir, RunStatus, done_episode_ids
@@ -32,6 +34,13 @@ from orchestrator.summary import print_sweep_summary
 from orchestrator.task_sources import runtime_env as task_runtime_env
 from orchestrator.writer import PartWriter
 from providers.keys import mask_keys
+
+if TYPE_CHECKING:
+    from providers.simulator import SimulatorProcess
+
+
+# How the driver's loop ended: every episode handed out and back, the budget reached, or Ctrl-C / SIGTERM.
+SweepEnd = Literal["ran", "budget_reached", "interrupted"]
 
 
 def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None, address: str | None = None,
@@ -56,17 +65,26 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     writer = PartWriter(run_dir.path)
     already_done = len(plan) - len(todo)
     progress = SweepProgress(planned=len(plan), already_done=already_done, console=console)
-    interrupted = False
+    end = _drive(config, todo, run_dir, writer, progress, cache=cache, budget=budget, address=address,
+                 already_done=already_done, console=console)
+    # Counted, not read back: every row the writer wrote is a planned episode not on disk before,
+    # and none is written twice (re-reading 100k rows would make the driver's peak memory grow
+    # with the sweep).
+    recorded = already_done + writer.rows_written["episodes"]
+    resume = f"python -m orchestrator sweep {config_path}" + (f" --out {out}" if out else "")
+    return _finish(config, run_dir, end, recorded=recorded, planned=len(plan), budget=budget, resume=resume,
+                   console=console)
+
+
+def _drive(config: SweepConfig, todo: list[EpisodeSpec], run_dir: RunDir, writer: PartWriter,
+           progress: SweepProgress, *, cache: ResponseStore | None, budget: BudgetGuard | None,
+           address: str | None, already_done: int, console: Console) -> SweepEnd:
+    """The simulator, the Ray session and the driver's loop; whatever ends it, the rows that
+    arrived are written and the cache is closed (a failure marks the run ``failed`` and raises)."""
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with ExitStack() as stack:
-            simulator_url = None
-            if uses_simulator(config):
-                from providers.simulator import SimulatorProcess
-
-                sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
-                simulator_url = sim.base_url
-                stack.callback(_save_driver_simulator_stats, sim, run_dir)
+            simulator_url = _start_simulator(stack, config, run_dir)
             # joining a cluster: the sweep's own tasks travel to the nodes with the job (Ray ships
             # local folders only at the job level); a local Ray shares this file system
             stack.enter_context(RaySession(address, runtime_env=task_runtime_env(config.task_sources) if address else None))
@@ -81,8 +99,9 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
             finally:
                 for served in pool.simulator_stats:  # simulators of runners on other nodes
                     _save_simulator_stats(served, run_dir)
+            return "budget_reached" if driver.budget_reached else "ran"
     except KeyboardInterrupt:
-        interrupted = True
+        return "interrupted"
     except BaseException:
         writer.flush()
         run_dir.finish("failed", {"episodes": already_done + writer.rows_written["episodes"]})
@@ -91,46 +110,59 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
         signal.signal(signal.SIGTERM, previous_sigterm)
         writer.flush()
         if cache is not None:
-            cache.close()
-            console.print(f"cache ({config.cache.mode}, {cache.path}): {cache.shipped} responses sent to runners, "
-                          f"{cache.stored} stored")
-            if cache.failure:
-                console.print(f"[red]the cache stopped mid-sweep and the sweep went on without it: {cache.failure}[/red]")
+            _close_cache(cache, config, console)
 
-    # Counted, not read back: every row the writer wrote is a planned episode not on disk before,
-    # and none is written twice (re-reading 100k rows would make the driver's peak memory grow
-    # with the sweep).
-    recorded = already_done + writer.rows_written["episodes"]
-    if interrupted:
+
+def _start_simulator(stack: ExitStack, config: SweepConfig, run_dir: RunDir) -> str | None:
+    """The URL of the driver's simulator when a model uses it (its stats saved as ``stack`` closes)."""
+    if not uses_simulator(config):
+        return None
+    from providers.simulator import SimulatorProcess
+
+    sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
+    stack.callback(_save_driver_simulator_stats, sim, run_dir)
+    return sim.base_url
+
+
+def _close_cache(cache: ResponseStore, config: SweepConfig, console: Console) -> None:
+    cache.close()
+    console.print(f"cache ({config.cache.mode}, {cache.path}): {cache.shipped} responses sent to runners, "
+                  f"{cache.stored} stored")
+    if cache.failure:
+        console.print(f"[red]the cache stopped mid-sweep and the sweep went on without it: {cache.failure}[/red]")
+
+
+def _finish(config: SweepConfig, run_dir: RunDir, end: SweepEnd, *, recorded: int, planned: int,
+            budget: BudgetGuard | None, resume: str, console: Console) -> int:
+    """The run's status in its manifest, the closing summary, and the exit code."""
+    if end == "interrupted":
         run_dir.finish("interrupted", {"episodes": recorded})
-        console.print(mask_keys(f"interrupted: {recorded}/{len(plan)} episodes recorded in {run_dir.path}\n"
-                                f"resume with: python -m orchestrator sweep {config_path}"
-                                + (f" --out {out}" if out else "")))
+        console.print(mask_keys(f"interrupted: {recorded}/{planned} episodes recorded in {run_dir.path}\n"
+                                f"resume with: {resume}"))
         return EXIT_INTERRUPTED
-    if budget is not None and recorded < len(plan) and driver.budget_reached:
+    if end == "budget_reached" and budget is not None and recorded < planned:
         run_dir.finish("budget_reached", {"episodes": recorded}, budget=config.budget.model_dump(mode="json"),
                        spent_usd=round(budget.spent_usd, 6))
         print_sweep_summary(run_dir.path, console)
-        console.print(mask_keys(f"budget reached: ${budget.spent_usd:.4f} spent, {recorded}/{len(plan)} episodes "
-                                f"recorded; resume with a larger budget: python -m orchestrator sweep {config_path}"
-                                + (f" --out {out}" if out else "")))
+        console.print(mask_keys(f"budget reached: ${budget.spent_usd:.4f} spent, {recorded}/{planned} episodes "
+                                f"recorded; resume with a larger budget: {resume}"))
         return EXIT_BUDGET
-    status: RunStatus = "completed" if recorded >= len(plan) else "incomplete"
+    status: RunStatus = "completed" if recorded >= planned else "incomplete"
     extra = {"spent_usd": round(budget.spent_usd, 6)} if budget is not None else {}
     run_dir.finish(status, {"episodes": recorded}, **extra)
     print_sweep_summary(run_dir.path, console)
-    if recorded < len(plan):
-        console.print(f"[red]only {recorded} of {len(plan)} planned episodes were recorded[/red]")
+    if recorded < planned:
+        console.print(f"[red]only {recorded} of {planned} planned episodes were recorded[/red]")
         return EXIT_INTERNAL
     return EXIT_OK
 
 
-def _save_driver_simulator_stats(sim, run_dir: RunDir) -> None:
+def _save_driver_simulator_stats(sim: SimulatorProcess, run_dir: RunDir) -> None:
     with contextlib.suppress(Exception):  # a dead simulator has no stats; the episodes are what matter
         _save_simulator_stats(sim.stats(), run_dir)
 
 
-def _save_simulator_stats(stats: dict, run_dir: RunDir) -> None:
+def _save_simulator_stats(stats: dict[str, Any], run_dir: RunDir) -> None:
     """What a simulator served (per model, per outcome, per second): the ground truth for rate
     audits. One file per simulator and session: the driver's, and those of runners on other nodes."""
     directory = run_dir.path / "simulator"
@@ -138,5 +170,5 @@ def _save_simulator_stats(stats: dict, run_dir: RunDir) -> None:
     (directory / f"stats-{time.time_ns()}.json").write_text(json.dumps(stats))
 
 
-def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: flush, then exit 130
+def _raise_interrupt(signum: int, frame: FrameType | None) -> NoReturn:  # SIGTERM behaves like Ctrl-C: flush, then exit 130
     raise KeyboardInterrupt

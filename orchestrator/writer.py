@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -51,7 +52,7 @@ class PartWriter:
     """Buffers Arrow tables per kind and flushes them as part files by row count or age."""
 
     def __init__(self, run_dir: Path, *, prefix: str = "part", max_rows: int = 5000,
-                 max_age_s: float = 2.0, clock=time.monotonic) -> None:
+                 max_age_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.run_dir = Path(run_dir)
         self.prefix = prefix
         self.max_rows = max_rows

@@ -7,33 +7,25 @@ the orchestrator and the reliability report see one vocabulary whatever the prov
     ├── RetryableError            retried by the gate (backoff + jitter, Retry-After honoured)
     │   ├── RateLimited           HTTP 429                          outcome "http_429"
     │   ├── ServerError           HTTP 5xx, 529 overloaded          outcome "http_5xx"
-    │   ├── Timeout               read / connect timeout            outcome "timeout"
+    │   ├── Timeout               read / connect timeout, HTTP 408  outcome "timeout"
     │   └── ConnectionFailed      reset, refused, broken stream     outcome "connection"
     ├── FatalError                never retried: fail fast with a clear message
-    │   ├── BadRequest            400, 404, 422                     outcome "bad_request"
+    │   ├── BadRequest            any other 4xx (400, 404, 422, …)  outcome "bad_request"
     │   ├── AuthError             401, 403, missing key             outcome "auth"
-    │   ├── QuotaExhausted        429 whose body says the quota is spent   outcome "http_429"
+    │   ├── QuotaExhausted        402; 429 whose body says the quota is spent   outcome "http_429"
     │   └── ProviderUnavailable   breaker stayed open / retry budget spent  (no attempt of its own)
     └── OutcomeError              a reply that is an outcome, not a fault
         ├── Refusal               safety filter                     outcome "refusal"
         └── MalformedToolCall     tool-call arguments not JSON      outcome "malformed"
+
+The status → class table is ``providers.wire.translate.status_error_class``.
 
 Messages never contain API keys: adapters build them from status codes and server text only.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, get_args
-
-if TYPE_CHECKING:
-    from providers.types import Completion
-
-# The ``calls.outcome`` vocabulary: every attempt ends as one of these. ``cached`` is no attempt: a
-# call answered from the response cache (no HTTP request, no rate-limit permit).
-Outcome = Literal[
-    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached"
-]
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+from providers.types import Completion, Outcome
 
 
 class ProviderError(Exception):

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from providers.errors import Outcome
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 Role = Literal["system", "user", "assistant", "tool"]
 BreakerState = Literal["closed", "open", "half_open"]
+# The ``calls.outcome`` vocabulary: every attempt ends as one of these (``providers.errors`` gives
+# each failure its value). ``cached`` is no attempt: a call answered from the response cache (no
+# HTTP request, no rate-limit permit).
+Outcome = Literal[
+    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached"
+]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # A provider's own wire form of one assistant turn (OpenAI Responses output items, Anthropic content
 # blocks, one Gemini ``content``): opaque JSON objects the adapter of that format sends back verbatim.
 Replay = tuple[dict[str, Any], ...]

@@ -20,7 +20,8 @@ def import_llama_cpp() -> ModuleType:
         import llama_cpp
     except ImportError as exc:
         raise ProviderConfigError(f"the local provider needs the [local] extra: {INSTALL_EXTRA}") from exc
-    return llama_cpp
+    module: ModuleType = llama_cpp  # the library has no type information
+    return module
 
 
 def usable_cpus() -> int:

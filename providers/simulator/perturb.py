@@ -86,7 +86,8 @@ def random_arguments(schema: dict[str, Any], rng: random.Random) -> dict[str, An
     """Arguments for a tool whose parameters are ``schema`` (an object schema; anything else gets none)."""
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         return {}
-    return random_value({"type": "object", **schema}, rng)
+    arguments: dict[str, Any] = random_value({"type": "object", **schema}, rng)
+    return arguments
 
 
 def random_value(schema: dict[str, Any], rng: random.Random) -> Any:

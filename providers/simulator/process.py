@@ -135,4 +135,5 @@ class SimulatorProcess(SimulatorUrls):
 
     def stats(self) -> dict[str, Any]:
         with _OPENER.open(self.base_url + "/stats", timeout=5.0) as response:
-            return json.loads(response.read())
+            stats: dict[str, Any] = json.loads(response.read())
+        return stats

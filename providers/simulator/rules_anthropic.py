@@ -63,7 +63,7 @@ def _thinking_on(body: dict[str, Any]) -> bool:
         raise _invalid(EFFORT_VALUE)
     if thinking is None:
         return False
-    kind = thinking.get("type") if isinstance(thinking, dict) else None
+    kind: object = thinking.get("type") if isinstance(thinking, dict) else None
     if kind not in ("enabled", "disabled", "adaptive"):
         raise _invalid(THINKING_TYPE)
     if kind == "enabled":

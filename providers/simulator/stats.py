@@ -9,17 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 
-def outcome_of_status(status: int) -> str:
-    """The ``calls.outcome`` a client records for an error status."""
-    if status == 429:
-        return "http_429"
-    if status >= 500:
-        return "http_5xx"
-    if status in (401, 403):
-        return "auth"
-    return "bad_request"
-
-
 class ServerStats:
     """Counters. ``arrival`` when a request comes in, ``outcome`` once its fate is known."""
 

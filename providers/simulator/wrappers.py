@@ -14,7 +14,7 @@ from aiohttp import web
 from providers.simulator.exchange import Exchange, Handler, error_response
 from providers.simulator.faults import QUOTA_CODE
 from providers.simulator.replies import REFUSAL_TEXT, Reply, garbled, reply_response
-from providers.simulator.stats import outcome_of_status
+from providers.wire.translate import outcome_of_status
 
 QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."
 _STATUS_MESSAGES = {429: "Rate limit reached; retry later.", 500: "The server had an error.", 502: "Bad gateway.",

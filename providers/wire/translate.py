@@ -27,7 +27,7 @@ from providers.errors import (
     ServerError,
     Timeout,
 )
-from providers.types import Completion
+from providers.types import Completion, Outcome
 
 # Providers echo keys masked as "sk-ab****wxyz": neither the key nor its masked form may reach a message.
 _MASKED_KEY = re.compile(r"[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]*")
@@ -62,8 +62,9 @@ def server_error_text(body: object) -> str:
     or the already unwrapped ``{"message"}``); the body's text when it has no such field."""
     if isinstance(body, dict):
         inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return inner["message"]
+        message = inner.get("message") if isinstance(inner, dict) else None
+        if isinstance(message, str):
+            return message
         if isinstance(inner, str):
             return inner
     return "" if body is None else str(body)[:300]
@@ -95,25 +96,45 @@ def is_safety_block(code: str | None, message: str) -> bool:
     return (code or "") in _SAFETY_CODES or bool(_SAFETY_WORDS.search(message))
 
 
+# An HTTP error status → the typed error (and so the ``calls.outcome``) of a reply whose body says no
+# more: 5xx is a ServerError, a status not listed a BadRequest. 408 is a timeout: both SDKs retry it as
+# one (``_should_retry`` in openai/anthropic ``_base_client``). 402 is a spent quota: Anthropic's
+# ``billing_error`` (its SDK's 402 class), OpenAI-compatible routers' "insufficient credits". The
+# simulator counts its error replies by this table too.
+_STATUS_ERRORS: dict[int, type[ProviderError]] = {
+    401: AuthError,
+    402: QuotaExhausted,
+    403: AuthError,
+    408: Timeout,
+    429: RateLimited,
+}
+
+
+def status_error_class(status: int) -> type[ProviderError]:
+    """The error class of an HTTP error status, before its body is read (``status_error`` refines
+    a 429 that says the quota is spent, and a 400 that is a safety block)."""
+    if status >= 500:
+        return ServerError
+    return _STATUS_ERRORS.get(status, BadRequest)
+
+
+def outcome_of_status(status: int) -> Outcome:
+    """The ``calls.outcome`` of an HTTP error status whose body is no refusal."""
+    return status_error_class(status).outcome
+
+
 def status_error(provider: str, status: int, message: str, *, code: str | None = None,
                  retry_after: float | None = None) -> ProviderError:
     """The typed error for an HTTP error status (message already redacted)."""
     text = f"{provider}: HTTP {status}" + (f" ({code})" if code else "") + (f": {message}" if message else "")
-    if status == 429:
+    error_class = status_error_class(status)
+    if error_class is RateLimited:
         if code == "insufficient_quota":
             return QuotaExhausted(text, status=status)
         return RateLimited(text, status=status, retry_after=retry_after)
-    if status == 402:
-        return QuotaExhausted(text, status=status)
-    if status >= 500:
-        return ServerError(text, status=status)
-    if status in (401, 403):
-        return AuthError(text, status=status)
-    if status == 408:
-        return Timeout(text, status=status)
     if status == 400 and is_safety_block(code, message):
         return Refusal(text, status=status)
-    return BadRequest(text, status=status)
+    return error_class(text, status=status)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

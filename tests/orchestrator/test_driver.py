@@ -15,11 +15,11 @@ from rich.console import Console
 
 from orchestrator.capacity import gate_shares
 from orchestrator.config import ConfigError, SweepConfig
-from orchestrator.driver import Driver, RunnerDied, RunnerSlot, hold_target
+from orchestrator.driver import Driver, RunnerSlot, hold_target
 from orchestrator.plan import EpisodeSpec, build_plan
+from orchestrator.pool import FinishedBatch, RunnerDied, ipc_payload
 from orchestrator.progress import SweepProgress
 from orchestrator.records import to_table
-from orchestrator.runner import FinishedBatch, _ipc
 from orchestrator.writer import PartWriter
 from providers.gate.config import GateConfig
 from tests.orchestrator.sweep_helpers import episode_row
@@ -79,7 +79,7 @@ class FakePool:
 
 
 def finished_batch(runner: str, specs: list[EpisodeSpec], breaker: str | None = None) -> FinishedBatch:
-    payloads = {"episodes": _ipc(to_table("episodes", [episode_row(s) for s in specs]))} if specs else {}
+    payloads = {"episodes": ipc_payload(to_table("episodes", [episode_row(s) for s in specs]))} if specs else {}
     gates = {"pinned": {"breaker_state": breaker}} if breaker else {}
     return FinishedBatch(runner=runner, payloads=payloads, done_ids=[s.episode_id for s in specs],
                          running=len(specs), gates=gates)

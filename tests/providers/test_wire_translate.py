@@ -21,6 +21,7 @@ from providers.errors import (
 from providers.types import Completion, ToolCall
 from providers.wire.translate import (
     checked,
+    outcome_of_status,
     redact,
     retry_after_s,
     server_error_text,
@@ -49,6 +50,18 @@ def test_status_error_classes(status, code, message, expected, outcome):
     assert str(status) in str(error) and message in str(error)
     if expected is RateLimited:
         assert error.retry_after == 2.0
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529])
+def test_the_simulator_counts_a_status_as_the_client_records_it(status):
+    """The simulator's ``/stats`` outcome of an error reply is the client's ``calls.outcome``."""
+    assert outcome_of_status(status) == status_error("openai", status, f"simulated HTTP {status}").outcome
+
+
+def test_status_outcomes_the_sdks_agree_on():
+    assert outcome_of_status(408) == "timeout"  # both SDKs retry 408 as a timeout
+    assert outcome_of_status(402) == "http_429"  # Anthropic's billing_error: the quota is spent
+    assert outcome_of_status(422) == "bad_request"
 
 
 def test_retry_after_forms():
