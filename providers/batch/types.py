@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from providers.errors import Outcome
-from providers.types import Completion
+from providers.types import Completion, Outcome
 
 if TYPE_CHECKING:
     from providers.errors import ProviderError
