@@ -59,7 +59,8 @@ async def _saturate(call: Callable[[], Awaitable[None]], seconds: float, concurr
 async def raw_rate(base_url: str, fmt: str, seconds: float, concurrency: int) -> tuple[float, int]:
     path, body = RAW_BODIES[fmt]
     payload = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json", "Authorization": "Bearer bench", "x-api-key": "bench"}
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer bench", "x-api-key": "bench",
+               "anthropic-version": "2023-06-01"}  # the Messages API requires it
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         async def call() -> None:

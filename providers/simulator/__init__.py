@@ -1,8 +1,10 @@
-"""The provider simulator: a real aiohttp server on loopback speaking the OpenAI Chat Completions
-and Anthropic Messages wire formats, whose "models" are agent policies with seeded faults.
+"""The provider simulator: a real aiohttp server on loopback speaking the OpenAI Chat Completions,
+OpenAI Responses, Anthropic Messages and Gemini wire formats, plain and streaming, whose "models"
+are agent policies with seeded faults.
 
-Layers, one concern per file: ``routes_openai`` / ``routes_anthropic`` read and write each wire
-format; ``exchange`` validates a request and draws its fate (``faults``); then
+Layers, one concern per file: ``routes_*`` read and write each wire format (``streaming`` cuts a
+reply into its API's events, ``history`` checks tool histories as the APIs do); ``exchange``
+validates a request and draws its fate (``faults``); then
 ``wrappers.with_latency(wrappers.with_faults(replies.policy_reply))`` delays it, fails it as
 drawn, or answers with the next turn of its ``policies`` (which read the ``conversation``);
 ``stats`` counts what was served. ``server`` runs it in-process, ``process`` in a child process,
@@ -16,6 +18,7 @@ from providers.simulator.config import (
     ModelProfile,
     NoiseConfig,
     Outage,
+    TruncateConfig,
     profiles_from_json,
     profiles_to_json,
 )
@@ -33,6 +36,7 @@ __all__ = [
     "Outage",
     "SimulatorProcess",
     "SimulatorServer",
+    "TruncateConfig",
     "profiles_from_json",
     "profiles_to_json",
 ]

@@ -42,7 +42,9 @@ class FaultConfig(BaseModel):
 
     ``quota``: a 429 that waiting will not fix — the API's quota is spent (OpenAI's
     ``insufficient_quota``, Gemini's per-day ``QuotaFailure``); Anthropic's API has no such 429 and
-    answers its ``rate_limit_error``.
+    answers its ``rate_limit_error``. ``midstream``: a streamed reply breaks part way — the
+    connection drops after some events, or (Anthropic) an ``error`` event with
+    ``overloaded_error`` ends it; a request that does not stream loses its connection (as ``reset``).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -54,6 +56,7 @@ class FaultConfig(BaseModel):
     refusal: float = Probability
     malformed: float = Probability
     quota: float = Probability
+    midstream: float = Probability
     retry_after_s: NonNegativeFloat = 1.0
     hang_s: PositiveFloat = 600.0
     outages: list[Outage] = Field(default_factory=list)
@@ -72,13 +75,23 @@ class NoiseConfig(BaseModel):
     ignore_tool_output: float = Field(0.05, ge=0.0, le=1.0)
 
 
+class TruncateConfig(BaseModel):
+    """Replies cut by the output cap: with probability ``rate`` a reply stops part way (in its
+    text or in a call's arguments), reported as each API reports hitting ``max_tokens``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    rate: float = Probability
+
+
 class ModelProfile(BaseModel):
     """A simulated model: an agent policy plus its latency and faults.
 
     ``reasoning``: the model behaves like a reasoning model of whichever API it is asked through —
     it thinks (reasoning items, thinking blocks, thought signatures, reasoning tokens) when the
     request turns thinking on, and it enforces that API's rules for reasoning models, answering a
-    request that breaks one with the real API's error.
+    request that breaks one with the real API's error. ``truncate``: how often a reply is cut as
+    if by ``max_tokens`` (a reply longer than the request's own cap is always cut).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -88,6 +101,7 @@ class ModelProfile(BaseModel):
     latency_ms: LatencyConfig = Field(default_factory=LatencyConfig)
     faults: FaultConfig = Field(default_factory=FaultConfig)
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
+    truncate: TruncateConfig = Field(default_factory=TruncateConfig)
     seed: int = 0
 
 

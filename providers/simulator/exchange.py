@@ -13,7 +13,7 @@ import itertools
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -57,13 +57,45 @@ class WireFormat(Protocol):
 
     def api_key(self, request: web.Request) -> str | None: ...
 
+    def streams(self, request: web.Request, body: dict[str, Any]) -> bool:
+        """Whether the request asks for its reply as a stream of server-sent events."""
+        ...
+
+    def streams_as_array(self, request: web.Request) -> bool:
+        """Whether a stream goes as one JSON array of its chunks (Gemini without ``alt=sse``)."""
+        ...
+
+    def headers(self, request: web.Request) -> None:
+        """Raise ``RuleViolation`` for a header the API requires and the request lacks or misstates."""
+        ...
+
+    def history(self, body: dict[str, Any]) -> None:
+        """Raise ``RuleViolation`` with the API's 400 for a tool history it rejects (a result with
+        no call, a call left unanswered); one pass over the messages."""
+        ...
+
+    def tool_choice(self, body: dict[str, Any], tools: tuple[ToolSpec, ...]) -> ToolChoice:
+        """What the request's tool choice asks of the reply (raising the API's error for one it refuses)."""
+        ...
+
+    def max_output(self, body: dict[str, Any]) -> int | None:
+        """The request's cap on output tokens, None when it sets none."""
+        ...
+
+    def stop_sequences(self, body: dict[str, Any]) -> tuple[str, ...]: ...
+
+    def model_not_found(self, request: web.Request, model: str) -> str:
+        """The API's message for a model it does not serve."""
+        ...
+
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]: ...
 
     def params(self, body: dict[str, Any]) -> dict[str, Any]:
         """The sampling and reasoning parameters the body sets, as sent (for ``/stats``)."""
         ...
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer,
+              request: web.Request) -> Reasoning | None:
         """Enforce the API's rules for this model: raise ``RuleViolation`` with the real API's
         error where the request breaks one. Returns how hard the model thinks on this request (the
         effort or budget asked for, the API's default where none is), None when it does not."""
@@ -73,13 +105,42 @@ class WireFormat(Protocol):
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
+              signer: Signer, body: dict[str, Any], stop: Stop = "natural",
+              stop_sequence: str | None = None) -> dict[str, Any]:
         """The reply body to the request ``body``. ``output_tokens`` counts the visible output;
-        ``thought`` (None when the model does not think) adds its tokens as that API counts them."""
+        ``thought`` (None when the model does not think) adds its tokens as that API counts them.
+        ``stop``: why the reply ended when not naturally (cut at the output cap, or at a stop
+        sequence), in that API's words."""
+        ...
+
+    def stream_events(self, reply: dict[str, Any], body: dict[str, Any]) -> list[Event]:
+        """The reply body as the events the API streams it in."""
+        ...
+
+    def stream_failure(self) -> Event | None:
+        """The event a stream failing part way ends with; None: the connection just drops."""
         ...
 
     def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
               retry_after_s: float | None = None) -> dict[str, Any]: ...
+
+
+# Why a reply ended: the model finished, it hit the request's output cap, or a stop sequence.
+Stop = Literal["natural", "max_tokens", "stop_sequence"]
+# One server-sent event: its ``event:`` name (None: a bare ``data:`` line) and its data.
+Event = tuple[str | None, dict[str, Any] | str]
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """What a request's tool choice demands: ``auto`` (the model decides), ``required`` (some
+    call, to one of ``names`` when given) or ``none`` (no call)."""
+
+    mode: Literal["auto", "required", "none"] = "auto"
+    names: tuple[str, ...] = ()
+
+
+AUTO = ToolChoice()
 
 
 class SimulateOverride(BaseModel):
@@ -101,6 +162,7 @@ class ParsedRequest:
     seed: int | None  # the body's sampling seed: part of the policy's seed
     params: dict[str, Any]  # the sampling and reasoning parameters as sent
     body: dict[str, Any]  # the request as it came, for what a format's reply echoes
+    stream: bool = False  # answered as server-sent events
 
 
 class Simulation:
@@ -137,6 +199,7 @@ class Exchange:
     faults: FaultConfig
     decision: FaultDecision
     reasoning: Reasoning | None = None  # how hard a reasoning model thinks on this request
+    tool_choice: ToolChoice = AUTO
 
     def count(self, outcome: str) -> None:
         self.sim.stats.outcome(self.parsed.model, outcome)
@@ -152,17 +215,15 @@ def error_response(fmt: WireFormat, status: int, message: str, *, code: str | No
     return web.json_response(body, status=status, headers=headers)
 
 
-def _parse(fmt: WireFormat, model: str | None, body: dict[str, Any]) -> ParsedRequest:
+def _parse(fmt: WireFormat, request: web.Request, model: str | None, body: dict[str, Any]) -> ParsedRequest:
     if not isinstance(model, str) or not model:
         raise ValueError("'model' must be a non-empty string")
-    if body.get("stream"):
-        raise ValueError("streaming is not simulated: send stream=false")
     messages, tools = fmt.parse(body)
     script = Script.model_validate(body["script"]) if body.get("script") is not None else None
     override = SimulateOverride.model_validate(body.get("simulate") or {})
     seed = body.get("seed")
     return ParsedRequest(model, messages, tools, script, override, seed if isinstance(seed, int) else None,
-                         fmt.params(body), body)
+                         fmt.params(body), body, fmt.streams(request, body))
 
 
 def _masked(key: str | None) -> str:
@@ -190,7 +251,10 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
         sim.stats.outcome(model, "bad_request")
         return error_response(fmt, 400, "the request body is not a JSON object")
     try:
-        parsed = _parse(fmt, named, body)
+        parsed = _parse(fmt, request, named, body)
+    except RuleViolation as exc:
+        sim.stats.outcome(model, "bad_request")
+        return error_response(fmt, exc.status, exc.message, code=exc.code, param=exc.param)
     except (KeyError, TypeError, AttributeError, ValueError, ValidationError) as exc:
         sim.stats.outcome(model, "bad_request")
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
@@ -198,15 +262,19 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
     profile = sim.profile(model)
     if profile is None:
         sim.stats.outcome(model, "bad_request")
-        return error_response(fmt, 404, f"The model `{model}` does not exist.", code="model_not_found")
+        return error_response(fmt, 404, fmt.model_not_found(request, model), code="model_not_found")
     sim.stats.params(model, parsed.params)
     try:
-        reasoning = fmt.check(body, profile, sim.signer)
+        fmt.headers(request)
+        reasoning = fmt.check(body, profile, sim.signer, request)
+        fmt.history(body)
+        tool_choice = fmt.tool_choice(body, parsed.tools) if parsed.tools else AUTO
     except RuleViolation as exc:
         sim.stats.outcome(model, "bad_request")
         return error_response(fmt, exc.status, exc.message, code=exc.code, param=exc.param)
     faults = parsed.override.faults or profile.faults
     latency = parsed.override.latency_ms or profile.latency_ms
     decision = sim.injector.decide(model, profile.seed, faults, latency, fmt.server_statuses)
-    return await handler(Exchange(sim, fmt, request, parsed, profile, faults, decision, reasoning))
+    return await handler(Exchange(sim, fmt, request, parsed, profile, faults, decision, reasoning,
+                                     tool_choice))
 

@@ -16,11 +16,13 @@ from typing import Literal
 
 from providers.simulator.config import FaultConfig, LatencyConfig
 
-FaultKind = Literal["none", "http_5xx", "http_429", "hang", "reset", "refusal", "malformed", "quota", "outage"]
+FaultKind = Literal["none", "http_5xx", "http_429", "hang", "reset", "refusal", "malformed", "quota", "outage",
+                    "midstream"]
 # The error code a ``quota`` fault is answered with (OpenAI's own); each format renders its body.
 QUOTA_CODE = "insufficient_quota"
 # New kinds go last: the slices before them, and so every existing seed's draws, stay as they were.
-_DRAWN: tuple[FaultKind, ...] = ("http_5xx", "http_429", "hang", "reset", "refusal", "malformed", "quota")
+_DRAWN: tuple[FaultKind, ...] = ("http_5xx", "http_429", "hang", "reset", "refusal", "malformed", "quota",
+                                 "midstream")
 
 
 @dataclass(frozen=True)

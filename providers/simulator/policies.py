@@ -23,6 +23,7 @@ from providers.simulator.conversation import (
     past_calls,
     script_progress,
 )
+from providers.simulator.exchange import ToolChoice
 from providers.simulator.perturb import perturb_answer, perturb_value, random_arguments
 from providers.types import Message, ToolSpec
 
@@ -173,6 +174,37 @@ def random_policy(situation: Situation) -> Turn:
     if situation.script is None:
         return _plain(situation)
     return Turn(text=perturb_answer(situation.script.answer, rng))
+
+
+# What a model says when the request's tool choice allows no call and it has no answer yet.
+NO_CALL_ALLOWED = "I would need a tool for this, and none may be called now."
+
+
+def obey_tool_choice(turn: Turn, situation: Situation, choice: ToolChoice) -> Turn:
+    """The policy's turn as the request's tool choice allows, the way a model constrained by its
+    decoder behaves: ``none`` turns a call into text (the answer if the script is done, else a
+    word that it cannot go on); a required call (to one of ``choice.names`` when given) is the
+    planned one if allowed, else the script's next step if allowed, else an allowed tool with
+    schema-shaped arguments."""
+    allowed = set(choice.names) if choice.names else {tool.name for tool in situation.tools}
+    if choice.mode == "none":
+        if not turn.calls:
+            return turn
+        script = situation.script
+        done = script is not None and situation.progress >= len(script.steps)
+        return Turn(text=script.answer if done and script else turn.text or NO_CALL_ALLOWED)
+    if turn.calls and all(call.name in allowed for call in turn.calls):
+        return turn
+    if choice.mode == "auto" and not turn.calls:  # limited to some tools, but free not to call
+        return turn
+    script = situation.script
+    if script is not None and situation.progress < len(script.steps) and script.steps[situation.progress].name in allowed:
+        return _step(script.steps[situation.progress])
+    tools = [tool for tool in situation.tools if tool.name in allowed]
+    if not tools:
+        return turn
+    tool = tools[0] if len(tools) == 1 else situation.rng.choice(tools)
+    return _call(tool.name, random_arguments(tool.parameters, situation.rng))
 
 
 POLICIES: dict[str, Callable[[Situation], Turn]] = {

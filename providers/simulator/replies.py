@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from providers.simulator.conversation import format_text_call
-from providers.simulator.exchange import Exchange, Thought
-from providers.simulator.policies import POLICIES, seeded_situation
+from providers.simulator.exchange import AUTO, Exchange, Stop, Thought
+from providers.simulator.policies import POLICIES, obey_tool_choice, seeded_situation
+from providers.simulator.streaming import json_array_response, stream_response
 from providers.types import Reasoning, ToolCall
 
 REFUSAL_TEXT = "I can't help with that request."
+# What a call cut by the output cap is marked with (its arguments are not whole JSON).
+CUT_OFF = "truncated"
 
 
 @dataclass(frozen=True)
@@ -25,19 +28,65 @@ class Reply:
     text: str
     tool_calls: tuple[ToolCall, ...] = ()
     refusal: bool = False
+    stop: Stop = "natural"
+    stop_sequence: str | None = None
 
 
 def policy_reply(exchange: Exchange) -> Reply:
-    """What the model's policy says next, seeded by the conversation (not by arrival order)."""
+    """What the model's policy says next, seeded by the conversation (not by arrival order), as
+    the request's tool choice allows, cut by a stop sequence or the output cap."""
     parsed, profile = exchange.parsed, exchange.profile
     situation = seeded_situation(parsed.messages, parsed.tools, parsed.script, profile.noise,
                                  server_seed=exchange.sim.seed, profile_seed=profile.seed, request_seed=parsed.seed)
     turn = POLICIES[profile.policy](situation)
+    if exchange.tool_choice != AUTO:
+        turn = obey_tool_choice(turn, situation, exchange.tool_choice)
     if not parsed.tools:
-        return Reply(turn.text + "".join(format_text_call(call.name, call.arguments) for call in turn.calls))
-    calls = tuple(ToolCall(id=exchange.fmt.call_id(situation.rng), name=call.name, arguments=call.arguments,
-                           raw_arguments=json.dumps(call.arguments)) for call in turn.calls)
-    return Reply(turn.text, calls)
+        reply = Reply(turn.text + "".join(format_text_call(call.name, call.arguments) for call in turn.calls))
+    else:
+        calls = tuple(ToolCall(id=exchange.fmt.call_id(situation.rng), name=call.name, arguments=call.arguments,
+                               raw_arguments=json.dumps(call.arguments)) for call in turn.calls)
+        reply = Reply(turn.text, calls)
+    reply = _stopped(reply, exchange.fmt.stop_sequences(parsed.body))
+    cap = exchange.fmt.max_output(parsed.body)
+    length = _output_characters(reply)
+    if cap is not None and _estimate_tokens(length) > cap:
+        return _cut(reply, cap * CHARACTERS_PER_TOKEN)
+    if profile.truncate.rate and length > 1 and situation.rng.random() < profile.truncate.rate:
+        return _cut(reply, situation.rng.randrange(1, length))
+    return reply
+
+
+def _stopped(reply: Reply, stops: tuple[str, ...]) -> Reply:
+    """The reply ended where its text first shows a stop sequence (the sequence not included);
+    calls come after the text, so they are never made."""
+    found = [(reply.text.find(stop), stop) for stop in stops if stop and stop in reply.text]
+    if not found:
+        return reply
+    position, stop = min(found)
+    return Reply(reply.text[:position], stop="stop_sequence", stop_sequence=stop)
+
+
+def _output_characters(reply: Reply) -> int:
+    return len(reply.text) + sum(len(call.raw_arguments) for call in reply.tool_calls)
+
+
+def _cut(reply: Reply, keep: int) -> Reply:
+    """The reply cut after ``keep`` characters of output, as a model hitting its token cap: the
+    text first, then the calls' arguments in order (a call cut part way keeps its partial
+    arguments, marked ``CUT_OFF``; those after it are never made)."""
+    if keep <= len(reply.text):
+        return Reply(reply.text[:keep], stop="max_tokens")
+    keep -= len(reply.text)
+    calls: list[ToolCall] = []
+    for call in reply.tool_calls:
+        if keep >= len(call.raw_arguments):
+            calls.append(call)
+            keep -= len(call.raw_arguments)
+            continue
+        calls.append(ToolCall(id=call.id, name=call.name, raw_arguments=call.raw_arguments[:keep], error=CUT_OFF))
+        break
+    return Reply(reply.text, tuple(calls), stop="max_tokens")
 
 
 def garbled(reply: Reply, exchange: Exchange) -> Reply | None:
@@ -59,8 +108,11 @@ def garbled(reply: Reply, exchange: Exchange) -> Reply | None:
     return None
 
 
+CHARACTERS_PER_TOKEN = 4
+
+
 def _estimate_tokens(characters: int) -> int:
-    return max(1, characters // 4)
+    return max(1, characters // CHARACTERS_PER_TOKEN)
 
 
 # A reasoning model thinks several times what it says: its thought's tokens are a multiple of the
@@ -95,8 +147,9 @@ def thought_for(exchange: Exchange, reply: Reply) -> Thought | None:
     return Thought(text=text, tokens=thought_tokens(text, exchange.reasoning))
 
 
-def reply_response(exchange: Exchange, reply: Reply) -> web.Response:
-    """The reply in the exchange's wire format, with usage estimated at ~4 characters a token."""
+async def reply_response(exchange: Exchange, reply: Reply, *, fail_midstream: bool = False) -> web.StreamResponse:
+    """The reply in the exchange's wire format, with usage estimated at ~4 characters a token:
+    one JSON body, or the API's stream of events (failing half way with ``fail_midstream``)."""
     parsed = exchange.parsed
     prompt = sum(len(m.content) + sum(len(c.arguments_json) for c in m.tool_calls) for m in parsed.messages)
     prompt += sum(len(t.name) + len(t.description) for t in parsed.tools)
@@ -105,6 +158,12 @@ def reply_response(exchange: Exchange, reply: Reply) -> web.Response:
         reply_id=exchange.sim.next_reply_id(), model=parsed.model, text=reply.text, tool_calls=reply.tool_calls,
         refusal=reply.refusal, input_tokens=_estimate_tokens(prompt), output_tokens=_estimate_tokens(output),
         thought=None if reply.refusal else thought_for(exchange, reply), signer=exchange.sim.signer,
-        body=parsed.body,
+        body=parsed.body, stop=reply.stop, stop_sequence=reply.stop_sequence,
     )
-    return web.json_response(body)
+    if not parsed.stream:
+        return web.json_response(body)
+    events = exchange.fmt.stream_events(body, parsed.body)
+    if exchange.fmt.streams_as_array(exchange.request):
+        return json_array_response(events)
+    fail_after = max(1, len(events) // 2) if fail_midstream else None
+    return await stream_response(exchange.request, events, fail_after=fail_after, failure=exchange.fmt.stream_failure())

@@ -9,14 +9,16 @@ a thought is withheld), counts the thought in ``output_tokens`` and reports it i
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from aiohttp import web
 
-from providers.simulator import rules_anthropic
+from providers.simulator import history, rules_anthropic
 from providers.simulator.config import ModelProfile
-from providers.simulator.exchange import Thought
+from providers.simulator.exchange import AUTO, Event, RuleViolation, Stop, Thought, ToolChoice
 from providers.simulator.signatures import Signer
+from providers.simulator.streaming import ANTHROPIC_OVERLOADED, anthropic_events
 from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import anthropic_messages
 
@@ -27,6 +29,15 @@ REFUSAL_DETAILS = {"type": "refusal", "category": "general_harms",
 # thought's signature, so the same turn is always redacted or not.
 REDACTED_OF_64 = 16
 _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+# An ``anthropic-version`` is a date (2023-06-01 is the documented one; SDKs send newer ones), so
+# any date is taken and anything else refused.
+API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Quoted in envoyproxy/ai-gateway#1909 and PipedreamHQ/pipedream#9697.
+VERSION_REQUIRED = "anthropic-version: header is required"
+# Not quoted in public reports; worded after the one above.
+VERSION_UNKNOWN = "anthropic-version: {version!r} is not a valid version"
+# With this beta, thinking may go on between tool calls and its budget may exceed ``max_tokens``.
+INTERLEAVED_THINKING = "interleaved-thinking-2025-05-14"
 
 
 def thinking_blocks(thought: Thought, signer: Signer, *, calls_tools: bool) -> list[dict[str, Any]]:
@@ -57,8 +68,61 @@ class AnthropicFormat:
     def params(self, body: dict[str, Any]) -> dict[str, Any]:
         return {name: body[name] for name in anthropic_messages.PARAMETERS if name in body}
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
-        return rules_anthropic.check(body, signer) if profile.reasoning else None
+    def streams(self, request: web.Request, body: dict[str, Any]) -> bool:
+        return body.get("stream") is True
+
+    def streams_as_array(self, request: web.Request) -> bool:
+        return False
+
+    def headers(self, request: web.Request) -> None:
+        version = request.headers.get("anthropic-version")
+        if version is None:
+            raise RuleViolation(400, VERSION_REQUIRED)
+        if not API_VERSION.fullmatch(version):
+            raise RuleViolation(400, VERSION_UNKNOWN.format(version=version))
+
+    def history(self, body: dict[str, Any]) -> None:
+        history.anthropic(body.get("messages"))
+
+    def model_not_found(self, request: web.Request, model: str) -> str:
+        return f"The model `{model}` does not exist."
+
+    def tool_choice(self, body: dict[str, Any], tools: tuple[ToolSpec, ...]) -> ToolChoice:
+        choice = body.get("tool_choice")
+        kind = choice.get("type") if isinstance(choice, dict) else None
+        if choice is None or kind == "auto":
+            return AUTO
+        if kind == "any":
+            return ToolChoice(mode="required")
+        if kind == "none":
+            return ToolChoice(mode="none")
+        if kind == "tool" and isinstance(choice, dict):
+            name = choice.get("name")
+            if name not in {tool.name for tool in tools}:
+                # modelled on the API's field errors (no public report quotes this one)
+                raise RuleViolation(400, f"tool_choice.name: Tool '{name}' not found in provided tools")
+            return ToolChoice(mode="required", names=(str(name),))
+        raise RuleViolation(400, "tool_choice: Input tag does not match any of the expected tags: "
+                                 "'auto', 'any', 'tool', 'none'")
+
+    def max_output(self, body: dict[str, Any]) -> int | None:
+        return body["max_tokens"]
+
+    def stop_sequences(self, body: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(s for s in body.get("stop_sequences") or () if isinstance(s, str))
+
+    def stream_events(self, reply: dict[str, Any], body: dict[str, Any]) -> list[Event]:
+        return anthropic_events(reply)
+
+    def stream_failure(self) -> Event | None:
+        return ANTHROPIC_OVERLOADED
+
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer,
+              request: web.Request) -> Reasoning | None:
+        if not profile.reasoning:
+            return None
+        betas = {b.strip() for b in request.headers.get("anthropic-beta", "").split(",")}
+        return rules_anthropic.check(body, signer, interleaved=INTERLEAVED_THINKING in betas)
 
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
         if not isinstance(body.get("max_tokens"), int):
@@ -72,14 +136,18 @@ class AnthropicFormat:
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
+              signer: Signer, body: dict[str, Any], stop: Stop = "natural",
+              stop_sequence: str | None = None) -> dict[str, Any]:
         thinking = thinking_blocks(thought, signer, calls_tools=bool(tool_calls)) if thought else []
         thinking_tokens = thought.tokens if thought else 0
-        return anthropic_messages.reply_to_wire(
+        reply = anthropic_messages.reply_to_wire(
             reply_id=f"msg_sim{reply_id:010d}", model=model, text=text, tool_calls=tool_calls, refusal=refusal,
             input_tokens=input_tokens, output_tokens=output_tokens + thinking_tokens, thinking=thinking,
             thinking_tokens=thinking_tokens, stop_details=REFUSAL_DETAILS if refusal else None,
         )
+        if stop != "natural":
+            reply["stop_reason"], reply["stop_sequence"] = stop, stop_sequence
+        return reply
 
     def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
               retry_after_s: float | None = None) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The Gemini wire format: ``POST /v1beta/models/{model}:generateContent`` bodies in, replies and
-errors out, with the rules the API enforces for thinking models.
+"""The Gemini wire format: ``POST /{v1,v1beta}/models/{model}:{generateContent,streamGenerateContent}``
+bodies in, replies and errors out, with the rules the API enforces for thinking models.
 
 The model is named in the URL, the key in the ``x-goog-api-key`` header (or the ``key`` query
 parameter). A reasoning profile acts as a Gemini 3 model: with thinking on (any request but one
@@ -28,9 +28,10 @@ from typing import Any
 from aiohttp import web
 
 from providers.simulator.config import ModelProfile
-from providers.simulator.exchange import RuleViolation, Thought
+from providers.simulator.exchange import AUTO, Event, RuleViolation, Stop, Thought, ToolChoice
 from providers.simulator.faults import QUOTA_CODE
 from providers.simulator.signatures import Signer
+from providers.simulator.streaming import gemini_events
 from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import google_genai
 from providers.wire.google_genai import field
@@ -79,10 +80,62 @@ def _current_turn_start(contents: list[Any]) -> int:
     return 0
 
 
+# The API's text for a model it does not serve (the SDK's test fixtures and many client reports
+# quote it, e.g. "models/gemini-0 is not found for API version v1beta, …").
+MODEL_NOT_FOUND = ("models/{model} is not found for API version {version}, or is not supported for {method}. Call "
+                   "ListModels to see the list of available models and their supported methods.")
+STREAM_METHOD = "streamGenerateContent"
+
+
 class GoogleFormat:
-    """Reads ``generateContent`` requests and writes their replies and errors."""
+    """Reads ``generateContent`` and ``streamGenerateContent`` requests (under ``v1`` and
+    ``v1beta``) and writes their replies and errors."""
 
     server_statuses: tuple[int, ...] = (500, 503)
+
+    def streams(self, request: web.Request, body: dict[str, Any]) -> bool:
+        return request.match_info.get("method") == STREAM_METHOD
+
+    def streams_as_array(self, request: web.Request) -> bool:
+        """Without ``alt=sse`` the API sends the stream's chunks as one JSON array."""
+        return request.query.get("alt") != "sse"
+
+    def headers(self, request: web.Request) -> None:
+        return None
+
+    def history(self, body: dict[str, Any]) -> None:
+        return None
+
+    def model_not_found(self, request: web.Request, model: str) -> str:
+        return MODEL_NOT_FOUND.format(model=model, version=request.match_info.get("version", "v1beta"),
+                                      method=request.match_info.get("method", "generateContent"))
+
+    def tool_choice(self, body: dict[str, Any], tools: tuple[ToolSpec, ...]) -> ToolChoice:
+        config = field(field(body, "toolConfig") or {}, "functionCallingConfig") or {}
+        mode = field(config, "mode") or "AUTO"
+        names = tuple(str(n) for n in field(config, "allowedFunctionNames") or ())
+        if mode in ("AUTO", "MODE_UNSPECIFIED") and not names:
+            return AUTO
+        if mode == "NONE":
+            return ToolChoice(mode="none")
+        if mode in ("ANY", "VALIDATED", "AUTO", "MODE_UNSPECIFIED"):
+            return ToolChoice(mode="required" if mode == "ANY" else "auto", names=names)
+        # the API's enum error, in its usual wording for an unknown value
+        raise RuleViolation(400, f"Invalid value at 'tool_config.function_calling_config.mode' ({mode!r})")
+
+    def max_output(self, body: dict[str, Any]) -> int | None:
+        cap = field(field(body, "generationConfig") or {}, "maxOutputTokens")
+        return cap if isinstance(cap, int) else None
+
+    def stop_sequences(self, body: dict[str, Any]) -> tuple[str, ...]:
+        stops = field(field(body, "generationConfig") or {}, "stopSequences") or ()
+        return tuple(s for s in stops if isinstance(s, str))
+
+    def stream_events(self, reply: dict[str, Any], body: dict[str, Any]) -> list[Event]:
+        return gemini_events(reply)
+
+    def stream_failure(self) -> Event | None:
+        return None
 
     def model(self, request: web.Request, body: dict[str, Any]) -> str | None:
         return request.match_info.get("model")
@@ -104,10 +157,16 @@ class GoogleFormat:
         tool_config = field(body, "toolConfig")
         return params | ({"toolConfig": tool_config} if tool_config is not None else {})
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer,
+              request: web.Request) -> Reasoning | None:
         """A reasoning profile thinks unless the budget is 0; thinking, it requires each model
         content of the current turn that calls a function to carry, on its first call, the
-        signature it was issued with."""
+        signature it was issued with. ``candidateCount`` above 1 is refused (see below)."""
+        count = field(field(body, "generationConfig") or {}, "candidateCount")
+        if count not in (None, 1):
+            # the simulator's refusal, not Gemini's (which answers that many candidates)
+            raise RuleViolation(400, f"the simulator answers one candidate per request; candidateCount must be 1, "
+                                     f"not {count}")
         if not profile.reasoning:
             return None
         thinking = field(field(body, "generationConfig") or {}, "thinkingConfig") or {}
@@ -136,12 +195,17 @@ class GoogleFormat:
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
+              signer: Signer, body: dict[str, Any], stop: Stop = "natural",
+              stop_sequence: str | None = None) -> dict[str, Any]:
         response_id = f"sim-{reply_id:010d}"
+        if stop == "max_tokens":
+            # Gemini sends a call whole or not at all: one cut part way is not made
+            tool_calls = tuple(call for call in tool_calls if not call.error)
         if refusal:
             return google_genai.reply_to_wire(response_id=response_id, model=model, text="", finish_reason="SAFETY",
                                               input_tokens=input_tokens)
         broken = next((call for call in tool_calls if call.error), None)
+        cut = stop == "max_tokens"
         if broken is not None:
             return google_genai.reply_to_wire(
                 response_id=response_id, model=model, text="", finish_reason=google_genai.MALFORMED_FINISH,
@@ -151,10 +215,13 @@ class GoogleFormat:
         if thought is not None:
             first = tool_calls[0] if tool_calls else None
             signature = signer.sign(signed_text(first.name, first.arguments) if first else text)
-        return google_genai.reply_to_wire(
+        reply = google_genai.reply_to_wire(
             response_id=response_id, model=model, text=text, tool_calls=tool_calls, input_tokens=input_tokens,
             output_tokens=output_tokens, thought_text=thought.text if thought else None,
             thought_tokens=thought.tokens if thought else 0, signature=signature)
+        if cut:
+            reply["candidates"][0]["finishReason"] = google_genai.TRUNCATED_FINISH
+        return reply
 
     def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
               retry_after_s: float | None = None) -> dict[str, Any]:

@@ -16,9 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
+from providers.simulator import history
 from providers.simulator.config import ModelProfile
-from providers.simulator.exchange import RuleViolation, Thought
+from providers.simulator.exchange import AUTO, Event, RuleViolation, Stop, Thought, ToolChoice
 from providers.simulator.signatures import Signer
+from providers.simulator.streaming import chat_events
 from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import openai_chat
 
@@ -46,7 +48,46 @@ class OpenAIFormat:
     def params(self, body: dict[str, Any]) -> dict[str, Any]:
         return {name: body[name] for name in self.params_reported if name in body}
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
+    def streams(self, request: web.Request, body: dict[str, Any]) -> bool:
+        return body.get("stream") is True
+
+    def streams_as_array(self, request: web.Request) -> bool:
+        return False
+
+    def headers(self, request: web.Request) -> None:
+        return None
+
+    def history(self, body: dict[str, Any]) -> None:
+        history.chat(body.get("messages"))
+
+    def model_not_found(self, request: web.Request, model: str) -> str:
+        return f"The model `{model}` does not exist."
+
+    def tool_choice(self, body: dict[str, Any], tools: tuple[ToolSpec, ...]) -> ToolChoice:
+        return openai_tool_choice(body.get("tool_choice"), tools, nested=True)
+
+    def max_output(self, body: dict[str, Any]) -> int | None:
+        cap = body.get("max_completion_tokens", body.get("max_tokens"))
+        return cap if isinstance(cap, int) else None
+
+    def stop_sequences(self, body: dict[str, Any]) -> tuple[str, ...]:
+        stop = body.get("stop")
+        return (stop,) if isinstance(stop, str) else tuple(s for s in stop or () if isinstance(s, str))
+
+    def stream_events(self, reply: dict[str, Any], body: dict[str, Any]) -> list[Event]:
+        options = body.get("stream_options")
+        return chat_events(reply, include_usage=isinstance(options, dict) and options.get("include_usage") is True)
+
+    def stream_failure(self) -> Event | None:
+        return None
+
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer,
+              request: web.Request) -> Reasoning | None:
+        n = body.get("n", 1)
+        if n != 1:
+            # the simulator's refusal, not OpenAI's (which would answer n choices): one choice per reply
+            raise RuleViolation(400, f"the simulator answers one choice per request; 'n' must be 1, not {n}",
+                                code="unsupported_value", param="n")
         if not profile.reasoning:
             return None
         effort = body.get("reasoning_effort")
@@ -63,17 +104,43 @@ class OpenAIFormat:
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
-        return openai_chat.reply_to_wire(
+              signer: Signer, body: dict[str, Any], stop: Stop = "natural",
+              stop_sequence: str | None = None) -> dict[str, Any]:
+        reply = openai_chat.reply_to_wire(
             reply_id=f"chatcmpl-sim{reply_id:010d}", model=model, created=int(time.time()), text=text,
             tool_calls=tool_calls, refusal=text if refusal else None, input_tokens=input_tokens,
             output_tokens=output_tokens + (thought.tokens if thought else 0),
             reasoning_tokens=thought.tokens if thought else 0,
         )
+        if stop == "max_tokens":
+            reply["choices"][0]["finish_reason"] = "length"
+        return reply
 
     def error(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
               retry_after_s: float | None = None) -> dict[str, Any]:
         return openai_chat.error_to_wire(status, message, code=code, param=param)
+
+
+def openai_tool_choice(choice: Any, tools: tuple[ToolSpec, ...], *, nested: bool) -> ToolChoice:
+    """``tool_choice`` of Chat Completions (``nested``: ``{"type": "function", "function": {"name"}}``)
+    or of Responses (``{"type": "function", "name"}``, ``{"type": "allowed_tools", "mode", "tools"}``)."""
+    if choice is None or choice == "auto":
+        return AUTO
+    if choice in ("none", "required"):
+        return ToolChoice(mode=choice)
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        named = choice.get("function") if nested else choice
+        name = named.get("name") if isinstance(named, dict) else None
+        if name not in {tool.name for tool in tools}:
+            # modelled on the API's "Invalid value" errors for this parameter
+            raise RuleViolation(400, f"Invalid value for 'tool_choice': no function named {name!r} was specified "
+                                     "in the 'tools' parameter.", code="invalid_value", param="tool_choice")
+        return ToolChoice(mode="required", names=(str(name),))
+    if not nested and isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        names = tuple(str(t.get("name")) for t in choice.get("tools") or () if isinstance(t, dict))
+        return ToolChoice(mode="required" if choice.get("mode") == "required" else "auto", names=names)
+    raise RuleViolation(400, f"Invalid value for 'tool_choice': {json.dumps(choice)}.", code="invalid_value",
+                        param="tool_choice")
 
 
 # gpt-5.4 and later refuse function tools with reasoning on this API. The rule follows the model's

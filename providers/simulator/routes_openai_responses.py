@@ -28,13 +28,18 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
+from providers.simulator import history
 from providers.simulator.config import ModelProfile
-from providers.simulator.exchange import RuleViolation, Thought
-from providers.simulator.routes_openai import OpenAIFormat
+from providers.simulator.exchange import Event, RuleViolation, Stop, Thought, ToolChoice
+from providers.simulator.routes_openai import OpenAIFormat, openai_tool_choice
 from providers.simulator.signatures import Signer
+from providers.simulator.streaming import responses_events
 from providers.types import Message, Reasoning, ToolCall, ToolSpec
 from providers.wire import openai_responses
 
@@ -50,6 +55,8 @@ ENCRYPTED_CONTENT = "reasoning.encrypted_content"
 # max_completion_tokens quoted in public code; max_tokens and reasoning_effort modelled on them)
 MOVED = {"messages": "input", "max_tokens": "max_output_tokens", "max_completion_tokens": "max_output_tokens",
          "reasoning_effort": "reasoning.effort", "response_format": "text.format"}
+# Chat Completions fields the Responses API has no counterpart for
+UNKNOWN = ("stop", "n")
 _ISSUED_REASONING = re.compile(r"rs_sim(\d{10})")
 _CALL_AFTER_THINKING = re.compile(r"fc_sim(\d{10})_\d+_rs")
 
@@ -74,21 +81,61 @@ class _Asked:
                    store=body.get("store", True) is not False)
 
 
+# Responses stored (``store`` true, the API's default) for ``previous_response_id``: the most recent
+# this many, each as its whole conversation (input items, then output items).
+STORED_RESPONSES = 512
+# Quoted with its code in maximhq/bifrost#2441 (an id the API does not hold, e.g. one made with store: false).
+PREVIOUS_NOT_FOUND = "Previous response with id '{id}' not found."
+
+
 class OpenAIResponsesFormat(OpenAIFormat):
     """Reads Responses requests and writes their replies; authentication, the model field and the
-    error bodies are Chat Completions' (``OpenAIFormat``)."""
+    error bodies are Chat Completions' (``OpenAIFormat``). Stored responses (see
+    ``STORED_RESPONSES``) continue with ``previous_response_id``, whose items are put before the
+    request's ``input`` (so every rule checks the whole conversation)."""
 
     params_reported = SAMPLING_AND_REASONING
 
+    def __init__(self) -> None:
+        self._stored: OrderedDict[str, list[Any]] = OrderedDict()
+
+    def history(self, body: dict[str, Any]) -> None:
+        history.responses(body.get("input"))
+
+    def tool_choice(self, body: dict[str, Any], tools: tuple[ToolSpec, ...]) -> ToolChoice:
+        return openai_tool_choice(body.get("tool_choice"), tools, nested=False)
+
+    def max_output(self, body: dict[str, Any]) -> int | None:
+        cap = body.get("max_output_tokens")
+        return cap if isinstance(cap, int) else None
+
+    def stop_sequences(self, body: dict[str, Any]) -> tuple[str, ...]:
+        return ()  # the Responses API has none (``check`` refuses ``stop``)
+
+    def stream_events(self, reply: dict[str, Any], body: dict[str, Any]) -> list[Event]:
+        return responses_events(reply)
+
     def parse(self, body: dict[str, Any]) -> tuple[tuple[Message, ...], tuple[ToolSpec, ...]]:
         # Lenient where ``check`` answers with the real API's error (moved fields, nested tools).
+        previous = body.get("previous_response_id")
+        if previous is not None:
+            stored = self._stored.get(str(previous))
+            if stored is None:
+                raise RuleViolation(400, PREVIOUS_NOT_FOUND.format(id=previous), code="previous_response_not_found",
+                                    param="previous_response_id")
+            given = body.get("input") or []
+            body["input"] = stored + ([{"role": "user", "content": given}] if isinstance(given, str) else list(given))
         messages = openai_responses.input_from_wire(body.get("input") or [], body.get("instructions"))
         tools = tuple(openai_responses.tool_from_wire(item) for item in body.get("tools") or ()
                       if isinstance(item, dict) and "name" in item)
         return messages, tools
 
-    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer) -> Reasoning | None:
+    def check(self, body: dict[str, Any], profile: ModelProfile, signer: Signer,
+              request: web.Request) -> Reasoning | None:
         _moved_fields(body)
+        for name in UNKNOWN:
+            if name in body:  # the API's "Unknown parameter" body (as for any field it does not take)
+                raise RuleViolation(400, f"Unknown parameter: '{name}'.", code="unknown_parameter", param=name)
         _flat_tools(body.get("tools"))
         store = body.get("store", True) is not False
         items = body.get("input")
@@ -110,8 +157,10 @@ class OpenAIResponsesFormat(OpenAIFormat):
 
     def reply(self, *, reply_id: int, model: str, text: str, tool_calls: tuple[ToolCall, ...],
               refusal: bool, input_tokens: int, output_tokens: int, thought: Thought | None,
-              signer: Signer, body: dict[str, Any]) -> dict[str, Any]:
+              signer: Signer, body: dict[str, Any], stop: Stop = "natural",
+              stop_sequence: str | None = None) -> dict[str, Any]:
         asked = _Asked.of(body)
+        cut = stop == "max_tokens"
         tail = f"sim{reply_id:010d}"
         output: list[dict[str, Any]] = []
         if thought is not None:
@@ -121,15 +170,28 @@ class OpenAIResponsesFormat(OpenAIFormat):
                 encrypted_content=signer.seal(f"{item_id}\n{thought.text}") if asked.encrypted else None))
         if text or refusal or not tool_calls:
             output.append(openai_responses.message_item(f"msg_{tail}", text=text, refusal=refusal))
+            if cut and not tool_calls:
+                output[-1]["status"] = "incomplete"
         after_thinking = "_rs" if thought is not None else ""
         output += [openai_responses.function_call_item(call, item_id=f"fc_{tail}_{k}{after_thinking}")
+                   | {"status": "incomplete" if call.error and cut else "completed"}
                    for k, call in enumerate(tool_calls)]
         thought_tokens = thought.tokens if thought is not None else 0
-        return openai_responses.response_to_wire(
+        reply = openai_responses.response_to_wire(
             response_id=f"resp_{tail}", model=model, created=int(time.time()), output=output, tools=asked.tools,
             input_tokens=input_tokens, output_tokens=output_tokens + thought_tokens, reasoning_tokens=thought_tokens,
-            reasoning=asked.reasoning, store=asked.store,
+            reasoning=asked.reasoning, store=asked.store, incomplete_reason="max_output_tokens" if cut else None,
         )
+        reply["tool_choice"] = body.get("tool_choice", "auto")
+        if asked.store:
+            given = body.get("input") or []
+            items = [{"role": "user", "content": given}] if isinstance(given, str) else list(given)
+            self._stored[reply["id"]] = items + output
+            if len(self._stored) > STORED_RESPONSES:
+                self._stored.popitem(last=False)
+        if body.get("previous_response_id") is not None:
+            reply["previous_response_id"] = body["previous_response_id"]
+        return reply
 
 
 

@@ -9,7 +9,8 @@ ding113/claude-code-hub#518 (signature), mastra-ai/mastra#7507 (forced tool), Ma
 budget/``max_tokens`` one. Checked in the order the API validates: the request's fields, then its
 messages.
 
-- ``thinking.enabled.budget_tokens`` at least 1024 and below ``max_tokens``;
+- ``thinking.enabled.budget_tokens`` at least 1024 and below ``max_tokens`` (above it allowed with
+  the ``interleaved-thinking-2025-05-14`` beta header, as the API's docs on interleaved thinking say);
 - with thinking on: ``temperature`` only 1, and a ``tool_choice`` that does not force a tool;
 - every ``thinking`` block sent back carries the signature it was returned with (the simulator
   signs the text), every ``redacted_thinking`` block its sealed ``data`` unaltered;
@@ -54,9 +55,10 @@ def _invalid(message: str) -> RuleViolation:
     return RuleViolation(400, message, code="invalid_request_error")
 
 
-def _thinking_on(body: dict[str, Any]) -> bool:
+def _thinking_on(body: dict[str, Any], *, interleaved: bool) -> bool:
     """Whether the request turns thinking on, after checking the ``thinking`` and ``output_config``
-    fields themselves."""
+    fields themselves. ``interleaved``: the interleaved-thinking beta is on, under which the budget
+    may exceed ``max_tokens`` (it spans the whole turn's thinking, between tool calls too)."""
     thinking = body.get("thinking")
     effort = (body.get("output_config") or {}).get("effort") if isinstance(body.get("output_config"), dict) else None
     if effort is not None and effort not in EFFORTS:
@@ -72,7 +74,7 @@ def _thinking_on(body: dict[str, Any]) -> bool:
             raise _invalid(BUDGET_MISSING)
         if budget < MIN_BUDGET_TOKENS:
             raise _invalid(BUDGET_TOO_SMALL)
-        if budget >= body["max_tokens"]:
+        if budget >= body["max_tokens"] and not interleaved:
             raise _invalid(BUDGET_NOT_BELOW_MAX_TOKENS)
     return kind != "disabled"
 
@@ -108,10 +110,10 @@ def _check_final_turn(messages: list[Any]) -> None:
         raise _invalid(MISSING_THINKING_BLOCK.format(index=index, found=first.get("type", "text")))
 
 
-def check(body: dict[str, Any], signer: Signer) -> Reasoning | None:
+def check(body: dict[str, Any], signer: Signer, *, interleaved: bool = False) -> Reasoning | None:
     """Raise ``RuleViolation`` for the first rule ``body`` breaks; return how hard the model thinks
     (None: thinking is off)."""
-    if not _thinking_on(body):
+    if not _thinking_on(body, interleaved=interleaved):
         return None
     temperature = body.get("temperature")
     if temperature is not None and temperature != 1:

@@ -19,6 +19,7 @@ from providers.simulator.routes_openai import OpenAIFormat
 from providers.simulator.routes_openai_responses import OpenAIResponsesFormat
 from providers.simulator.urls import SimulatorUrls
 from providers.simulator.wrappers import with_faults, with_latency
+from providers.wire import anthropic_messages, google_genai, openai_chat
 
 # Handlers still running this long after stop() are cancelled (hangs are released at once).
 SHUTDOWN_GRACE_S = 0.25
@@ -64,15 +65,33 @@ def make_app(sim: Simulation, batch: BatchConfig | None = None) -> web.Applicati
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def not_found(request: web.Request) -> web.Response:
+        return web.json_response(unknown_path_body(request), status=404)
+
     app = web.Application()
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/responses", responses)
     app.router.add_post("/v1/messages", messages)
-    app.router.add_post("/v1beta/models/{model}:generateContent", generate_content)
+    # google-genai calls v1beta or v1 (its default since 1.x), as set by ``api_version``
+    app.router.add_post(r"/{version:v1beta|v1}/models/{model:[^/:]+}:{method:generateContent|streamGenerateContent}",
+                        generate_content)
     app.router.add_get("/stats", stats)
     app.router.add_get("/health", health)
     app[BATCHES] = add_batch_routes(app, batch)
+    app.router.add_route("*", "/{tail:.*}", not_found)  # last: every path no route above serves
     return app
+
+
+def unknown_path_body(request: web.Request) -> dict[str, Any]:
+    """A 404 body in the shape of the API the path or headers point to, as each answers one:
+    Google's JSON error under its model paths, Anthropic's when its version header is sent,
+    OpenAI's ("Invalid URL") otherwise."""
+    path = request.path
+    if path.startswith(("/v1beta/", "/v1/models/")):
+        return google_genai.error_to_wire(404, f"Method not found: {request.method} {path}")
+    if "anthropic-version" in request.headers:
+        return anthropic_messages.error_to_wire(404, "Not Found")
+    return openai_chat.error_to_wire(404, f"Invalid URL ({request.method} {path})")
 
 
 class SimulatorServer(SimulatorUrls):

@@ -20,5 +20,6 @@ class SimulatorUrls:
 
     @property
     def google_base_url(self) -> str:
-        """google-genai's ``HttpOptions.base_url``: the root (the SDK adds ``/v1beta/models/…``)."""
+        """google-genai's ``HttpOptions.base_url``: the root (the SDK adds ``/v1beta/models/…`` or
+        ``/v1/models/…``, as its ``api_version`` says; both are served)."""
         return self.base_url

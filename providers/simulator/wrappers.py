@@ -72,10 +72,17 @@ def with_faults(make_reply: Callable[[Exchange], Reply]) -> Handler:
             return _drop_connection(exchange.request)
         if decision.kind == "refusal":
             exchange.count("refusal")
-            return reply_response(exchange, Reply(REFUSAL_TEXT, refusal=True))
+            return await reply_response(exchange, Reply(REFUSAL_TEXT, refusal=True))
+        if decision.kind == "midstream":
+            # a stream breaks part way; a request that does not stream loses its connection
+            if not exchange.parsed.stream:
+                exchange.count("connection")
+                return _drop_connection(exchange.request)
+            exchange.count("connection" if exchange.fmt.stream_failure() is None else "http_5xx")
+            return await reply_response(exchange, make_reply(exchange), fail_midstream=True)
         reply = make_reply(exchange)
         broken = garbled(reply, exchange) if decision.kind == "malformed" else None
         exchange.count("ok" if broken is None else "malformed")
-        return reply_response(exchange, broken or reply)
+        return await reply_response(exchange, broken or reply)
 
     return handle

@@ -46,7 +46,7 @@ async def sim() -> AsyncIterator[SimulatorServer]:
 
 async def post(sim: SimulatorServer, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session, session.post(
-            sim.base_url + "/v1/messages", json=body, headers={"x-api-key": "sk-test"}) as response:
+            sim.base_url + "/v1/messages", json=body, headers={"x-api-key": "sk-test", "anthropic-version": "2023-06-01"}) as response:
         return response.status, await response.json()
 
 
