@@ -106,7 +106,8 @@ class AnthropicFormat:
                                  "'auto', 'any', 'tool', 'none'")
 
     def max_output(self, body: dict[str, Any]) -> int | None:
-        return body["max_tokens"]
+        limit: int = body["max_tokens"]  # required, and checked an integer before any reply
+        return limit
 
     def stop_sequences(self, body: dict[str, Any]) -> tuple[str, ...]:
         return tuple(s for s in body.get("stop_sequences") or () if isinstance(s, str))
