@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.render import Section, markdown_table
-from analysis.tables import ReportTable
+from analysis.report_table import ReportTable
 
 PUBLISHED_SOURCE = (
     "langchain-ai/langchain-benchmarks, docs/source/notebooks/tool_usage/benchmark_all_tasks.ipynb, "

@@ -23,7 +23,8 @@ from analysis.findings import headline_findings
 from analysis.leaderboard import leaderboard_html
 from analysis.load import RunData, load_runs
 from analysis.render import Section, markdown_table, page, table_block
-from analysis.tables import ReportTable, Tables, compute_tables
+from analysis.report_table import ReportTable
+from analysis.tables import Tables, compute_tables
 from analysis.terminal import output_console, print_summary
 from analysis.trajectory import LENGTH_COLUMNS
 

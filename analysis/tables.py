@@ -10,15 +10,7 @@ from analysis import accuracy, reliability, trajectory, variance
 from analysis.compare import Comparisons, compare
 from analysis.leaderboard import leaderboard_table
 from analysis.load import RunData
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    name: str  # file stem of its CSV / Markdown files
-    title: str
-    about: str  # one sentence shown under the title
-    frame: pl.DataFrame
-    primary: tuple[str, ...] = ()  # the columns a reader needs first (the page hides the rest behind a click)
+from analysis.report_table import ReportTable
 
 
 @dataclass(frozen=True)
