@@ -39,9 +39,9 @@ import polars as pl
 from analysis.accuracy import scored_episodes
 from analysis.load import AnalysisError, RunData
 from analysis.paired import ALPHA, holm, paired_comparison, rate_change
+from analysis.reliability import ERROR_OUTCOMES
 
 METRICS = ("correct", "steps_match")
-ERROR_OUTCOMES = ("http_5xx", "http_429", "timeout")
 COLUMNS = [
     "task",
     "strategy",
