@@ -290,7 +290,7 @@ def _error_rows(calls: pl.LazyFrame, n_boot: int, seed: int) -> list[dict[str, o
                 a = group.filter(pl.col("run") == run_a)
                 b = group.filter(pl.col("run") == run_b)
                 for outcome in ERROR_OUTCOMES:
-                    if a[outcome].sum() + b[outcome].sum() == 0:
+                    if int(a[outcome].sum()) + int(b[outcome].sum()) == 0:
                         continue  # never happened in either run: nothing to test
                     key = ("errors", provider, model_id, outcome, run_a, run_b)
                     change = rate_change(
@@ -384,9 +384,10 @@ def verdicts(comparisons: Comparisons) -> list[str]:
     if not open_rows.is_empty():
         text = f"{open_rows.height} nonzero differences are not established"
         if not settle.is_empty():
+            needed: list[int] = settle["seeds_needed"].to_list()
             text += (
                 f"; {settle.height} of them would be detected with 80 % power at "
-                f"{int(settle['seeds_needed'].min())}–{int(settle['seeds_needed'].max())} seeds per example "
+                f"{min(needed)}–{max(needed)} seeds per example "
                 "if the observed difference is the true one"
             )
         lines.append(text + ".")
