@@ -24,28 +24,24 @@ as run; ``seeds_needed`` the seeds per example that would detect the observed di
 80 % power (empty when more seeds alone cannot, or with one seed, where the seed variance is
 unknown); ``examples_needed`` (detail table) the examples that would at the current seeds.
 
-Command line: ``compare RUN [RUN ...] [--models A B ...] [--out DIR]`` (through
-``python -m orchestrator compare``).
+The command line (``python -m orchestrator compare``) is :mod:`analysis.compare_cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from analysis.accuracy import scored_episodes
-from analysis.cli_errors import reported
-from analysis.load import AnalysisError, RunData, load_runs
+from analysis.load import AnalysisError, RunData
 from analysis.paired import ALPHA, holm, paired_comparison, rate_change
+from analysis.reliability import ERROR_OUTCOMES
 
 METRICS = ("correct", "steps_match")
-ERROR_OUTCOMES = ("http_5xx", "http_429", "timeout")
 COLUMNS = [
     "task",
     "strategy",
@@ -294,7 +290,7 @@ def _error_rows(calls: pl.LazyFrame, n_boot: int, seed: int) -> list[dict[str, o
                 a = group.filter(pl.col("run") == run_a)
                 b = group.filter(pl.col("run") == run_b)
                 for outcome in ERROR_OUTCOMES:
-                    if a[outcome].sum() + b[outcome].sum() == 0:
+                    if int(a[outcome].sum()) + int(b[outcome].sum()) == 0:
                         continue  # never happened in either run: nothing to test
                     key = ("errors", provider, model_id, outcome, run_a, run_b)
                     change = rate_change(
@@ -388,9 +384,10 @@ def verdicts(comparisons: Comparisons) -> list[str]:
     if not open_rows.is_empty():
         text = f"{open_rows.height} nonzero differences are not established"
         if not settle.is_empty():
+            needed: list[int] = settle["seeds_needed"].to_list()
             text += (
                 f"; {settle.height} of them would be detected with 80 % power at "
-                f"{int(settle['seeds_needed'].min())}–{int(settle['seeds_needed'].max())} seeds per example "
+                f"{min(needed)}–{max(needed)} seeds per example "
                 "if the observed difference is the true one"
             )
         lines.append(text + ".")
@@ -407,58 +404,3 @@ def _p(value: float | None) -> str:
     if value is None:
         return "–"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def write_comparisons(comparisons: Comparisons, out_dir: Path) -> list[Path]:
-    """comparisons.csv/.md (accuracy), comparisons_steps_match.csv/.md, comparisons_detail.csv,
-    error_rates.csv/.md; return the paths written."""
-    from analysis.render import markdown_table
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for stem, title, frame in (
-        ("comparisons", "Which differences are real: accuracy", comparisons.metric("correct")),
-        ("comparisons_steps_match", "Which differences are real: steps_match", comparisons.metric("steps_match")),
-        ("error_rates", "Did a provider's error rate change between runs", comparisons.error_rates),
-    ):
-        frame.write_csv(out_dir / f"{stem}.csv")
-        (out_dir / f"{stem}.md").write_text(f"# {title}\n\n{markdown_table(frame)}", encoding="utf-8")
-        written += [out_dir / f"{stem}.csv", out_dir / f"{stem}.md"]
-    comparisons.detail.write_csv(out_dir / "comparisons_detail.csv")
-    written.append(out_dir / "comparisons_detail.csv")
-    return written
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="compare", description="Paired comparisons of the models of one or more run directories."
-    )
-    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN", help="run directories")
-    parser.add_argument("--models", nargs="+", metavar="MODEL", help="models to compare (default: all)")
-    parser.add_argument("--out", type=Path, help="where to write the tables (default: <first run>/report)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    parser.add_argument("--scores", metavar="NAME", help="use the rescoring scores/NAME instead of the runs' scores")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.bootstrap < 1:
-        parser.error("--bootstrap must be at least 1")
-
-    def run() -> tuple[Comparisons, list[Path]]:
-        data = load_runs(args.run_dirs, scores=args.scores).collect()
-        comparisons = compare(data, models=args.models, n_boot=args.bootstrap, seed=args.seed)
-        out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
-        return comparisons, write_comparisons(comparisons, out_dir)
-
-    outcome = reported("compare", "the tables", run)
-    if isinstance(outcome, int):
-        return outcome
-    comparisons, written = outcome
-    from analysis.terminal import output_console, print_comparisons
-
-    print_comparisons(comparisons, verdicts(comparisons), written[0], output_console())
-    return 0

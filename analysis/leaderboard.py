@@ -27,7 +27,7 @@ def leaderboard_table(variance: pl.DataFrame, comparisons: Comparisons) -> pl.Da
         )
     )
     if cells.is_empty():
-        schema = {**cells.schema, "base_model": pl.String, "mark": pl.String, "mean": pl.Float64}
+        schema = {**cells.schema, "base_model": pl.String(), "mark": pl.String(), "mean": pl.Float64()}
         return pl.DataFrame(schema=schema)
     best = (
         cells.sort("accuracy", descending=True)

@@ -51,7 +51,8 @@ def _binomial_half_pmf(count: int) -> np.ndarray:
         - np.array([math.lgamma(v + 1) for v in x])
         - np.array([math.lgamma(count - v + 1) for v in x])
     )
-    return np.exp(log_comb - count * math.log(2.0))
+    pmf: np.ndarray = np.exp(log_comb - count * math.log(2.0))
+    return pmf
 
 
 def mcnemar_exact(a_only: int, b_only: int, *, mid: bool = True) -> float:
@@ -393,7 +394,8 @@ def rate_change(
     def resample(events: np.ndarray, trials: np.ndarray) -> np.ndarray:
         rows, weights = np.unique(np.column_stack([events, trials]), axis=0, return_counts=True)
         draws = rng.multinomial(len(trials), weights / len(trials), size=n_boot)
-        return (draws @ rows[:, 0]) / (draws @ rows[:, 1])
+        rates: np.ndarray = (draws @ rows[:, 0]) / (draws @ rows[:, 1])
+        return rates
 
     low, high = np.quantile(resample(events_a, trials_a) - resample(events_b, trials_b), [0.025, 0.975])
     variance_a, variance_b = _ratio_variance(events_a, trials_a), _ratio_variance(events_b, trials_b)

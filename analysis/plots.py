@@ -13,12 +13,17 @@ path, or returns None (writing nothing) when the table has nothing to draw.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 from matplotlib import colormaps
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.axis import XAxis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from analysis.reliability import OUTCOMES
 from analysis.stats import LogisticFit
@@ -54,9 +59,9 @@ def _color(index: int) -> str:
     return to_hex(palette(index % palette.N))
 
 
-def _legend(figure: Figure, panels: list) -> None:
+def _legend(figure: Figure, panels: list[Axes]) -> None:
     """One legend for the figure, outside the panels on the right, whatever the number of series."""
-    labelled: dict[str, object] = {}
+    labelled: dict[str, Artist] = {}
     for axes in panels:
         for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
             labelled.setdefault(label, handle)
@@ -95,7 +100,13 @@ def reliability_bars(outcomes: pl.DataFrame, path: Path) -> Path | None:
     return _save(figure, path)
 
 
-def _panels(count: int, height: float = 3.4) -> tuple[Figure, list]:
+def _integer_ticks(axis: XAxis) -> None:
+    """Ticks on whole numbers only, keeping the default locator's spacing."""
+    # the default major locator is an AutoLocator, a MaxNLocator (typed only as a Locator)
+    cast(MaxNLocator, axis.get_major_locator()).set_params(integer=True)
+
+
+def _panels(count: int, height: float = 3.4) -> tuple[Figure, list[Axes]]:
     figure = Figure(figsize=(max(4.0, 3.4 * count + 1.8), height), layout="constrained")
     axes = figure.subplots(1, count, squeeze=False, sharey=True)[0]
     return figure, list(axes)
@@ -119,7 +130,7 @@ def pass_k_curves(pass_k: pl.DataFrame, path: Path) -> Path | None:
         axes.set_title(task, fontsize="medium")
         axes.set_xlabel("k")
         axes.set_ylim(0, 1.05)
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        _integer_ticks(axes.xaxis)
     panels[0].set_ylabel("pass^k (solid), pass@k (dashed)")
     _legend(figure, panels)
     return _save(figure, path)
@@ -153,7 +164,7 @@ def trajectory_curves(lengths: pl.DataFrame, fits: pl.DataFrame, path: Path) -> 
         axes.axhline(0.5, color="grey", linewidth=0.6, linestyle=":")
         axes.set_title(task, fontsize="medium")
         axes.set_xlabel("trajectory length (tool calls)")
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        _integer_ticks(axes.xaxis)
         axes.set_ylim(-0.02, 1.05)
     panels[0].set_ylabel("accuracy")
     _legend(figure, panels)
@@ -169,7 +180,8 @@ def error_curves(errors: pl.DataFrame, path: Path) -> Path | None:
     figure, panels = _panels(len(panels_keys))
     for axes, (run, provider) in zip(panels, panels_keys, strict=True):
         rows = failed.filter((pl.col("run") == run) & (pl.col("provider") == provider))
-        minutes = list(range(rows["minute"].min(), rows["minute"].max() + 1))
+        active: list[int] = rows["minute"].to_list()
+        minutes = list(range(min(active), max(active) + 1))
         for outcome in OUTCOMES:
             series = rows.filter(pl.col("outcome") == outcome)
             if series.is_empty():

@@ -21,15 +21,16 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis.accuracy import SCORED_STATUSES, STATUSES
 from analysis.render import Section, markdown_table
-from analysis.tables import ReportTable
+from analysis.report_table import ReportTable
 
 PUBLISHED_SOURCE = (
     "langchain-ai/langchain-benchmarks, docs/source/notebooks/tool_usage/benchmark_all_tasks.ipynb, "
     "commit 0c1fe17417a21cba3db79f2631388a4b26f0558d (2023-12-18), chart 'Tool Usage Performance' (MIT)"
 )
 PAPER_DATASETS = ("paper", "paper-tiny")
-FAILED_STATUSES = ("provider_failed", "refused", "agent_error")  # never scored by ToolSweep
+FAILED_STATUSES = tuple(s for s in STATUSES if s not in SCORED_STATUSES)  # never scored by ToolSweep
 
 # task -> model (agent) -> the published share of questions answered correctly
 PUBLISHED: dict[str, dict[str, float]] = {

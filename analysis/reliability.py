@@ -32,6 +32,8 @@ OUTCOMES = (
     "auth",
     "cached",
 )
+# the transient provider failures whose rates analysis.compare tests between runs
+ERROR_OUTCOMES = ("http_5xx", "http_429", "timeout")
 CACHED = "cached"  # no attempt: a call the response cache answered
 KEYS = ["run", "provider", "model_id"]
 UNFINISHED = "(unfinished episode)"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.tables import ReportTable
+from analysis.report_table import ReportTable
 
 HTML_MAX_ROWS = 200
 COLLAPSE_ROWS = 12

@@ -23,7 +23,8 @@ from analysis.findings import headline_findings
 from analysis.leaderboard import leaderboard_html
 from analysis.load import RunData, load_runs
 from analysis.render import Section, markdown_table, page, table_block
-from analysis.tables import ReportTable, Tables, compute_tables
+from analysis.report_table import ReportTable
+from analysis.tables import Tables, compute_tables
 from analysis.terminal import output_console, print_summary
 from analysis.trajectory import LENGTH_COLUMNS
 
@@ -73,12 +74,45 @@ def _bullets(lines: Sequence[str], css: str) -> str:
     return f"<ul class='{css}'>{items}</ul>"
 
 
-def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path) -> list[Section]:
-    def image(alt: str, path: Path | None) -> list[tuple[str, Path]]:
-        return [(alt, path)] if path is not None else []
+def _image(alt: str, path: Path | None) -> list[tuple[str, Path]]:
+    """The chart as a section image, or nothing when it had nothing to draw."""
+    return [(alt, path)] if path is not None else []
 
+
+def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path) -> list[Section]:
+    """The page's sections in reading order: the headline parts first, then the details."""
+    sample = episode_sample(data)
+    return [
+        _leaderboard_section(tables, out_dir),
+        _differences_section(tables),
+        *published.sections(data.episodes.collect(), out_dir),
+        Section("Headline findings", "findings", body=_bullets(findings, "findings")),
+        Section("Episodes", "episodes", body=browser_html(sample.payload, sample.note)),
+        _runs_section(tables),
+        Section("Accuracy in detail", "accuracy", tables=[tables.items["accuracy"], tables.items["exclusions"]]),
+        *_detail_sections(tables, out_dir),
+        Section("Definitions", "definitions", body=_bullets(DEFINITIONS, "about")),
+    ]
+
+
+def _leaderboard_section(tables: Tables, out_dir: Path) -> Section:
+    board = tables.items["leaderboard"]
+    return Section(
+        "Leaderboard",
+        "leaderboard",
+        body=leaderboard_html(board.frame)
+        + f"<p class='files'><a href='{board.name}.csv'>{board.name}.csv</a> · "
+        f"<a href='{board.name}.md'>{board.name}.md</a></p>",
+        images=_image(
+            "accuracy per task with 95% intervals",
+            plots.accuracy_interval_bars(board.frame, out_dir / "accuracy.png"),
+        ),
+    )
+
+
+def _differences_section(tables: Tables) -> Section:
+    """The verdicts and the accuracy comparisons; the other comparison tables folded below them."""
     items = tables.items
-    board = items["leaderboard"]
     differences = "\n".join(
         [
             _bullets(verdicts(tables.comparisons), "verdicts"),
@@ -90,7 +124,15 @@ def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path)
             ),
         ]
     )
-    sample = episode_sample(data)
+    return Section(
+        "Which differences are real",
+        "differences",
+        about="Paired by example and seed; the example is the unit of resampling and of the test.",
+        body=differences,
+    )
+
+
+def _runs_section(tables: Tables) -> Section:
     runs = ReportTable(
         "runs",
         "Runs",
@@ -98,33 +140,17 @@ def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path)
         tables.runs,
         ("run", "episodes_planned", "episodes", "scored", "excluded", "refused", "attempts", "span_s"),
     )
+    return Section("Runs", "runs", body=table_block(runs, title=False))
+
+
+def _detail_sections(tables: Tables, out_dir: Path) -> list[Section]:
+    """Trajectory length, variance across seeds and provider reliability, each with its charts."""
+    items = tables.items
     return [
-        Section(
-            "Leaderboard",
-            "leaderboard",
-            body=leaderboard_html(board.frame)
-            + f"<p class='files'><a href='{board.name}.csv'>{board.name}.csv</a> · "
-            f"<a href='{board.name}.md'>{board.name}.md</a></p>",
-            images=image(
-                "accuracy per task with 95% intervals",
-                plots.accuracy_interval_bars(board.frame, out_dir / "accuracy.png"),
-            ),
-        ),
-        Section(
-            "Which differences are real",
-            "differences",
-            about="Paired by example and seed; the example is the unit of resampling and of the test.",
-            body=differences,
-        ),
-        *published.sections(data.episodes.collect(), out_dir),
-        Section("Headline findings", "findings", body=_bullets(findings, "findings")),
-        Section("Episodes", "episodes", body=browser_html(sample.payload, sample.note)),
-        Section("Runs", "runs", body=table_block(runs, title=False)),
-        Section("Accuracy in detail", "accuracy", tables=[items["accuracy"], items["exclusions"]]),
         Section(
             "Trajectory length",
             "trajectory",
-            images=image(
+            images=_image(
                 "accuracy against trajectory length",
                 plots.trajectory_curves(tables["trajectory"], tables["trajectory_fits"], out_dir / "trajectory.png"),
             ),
@@ -133,18 +159,18 @@ def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path)
         Section(
             "Variance across seeds",
             "variance",
-            images=image("pass^k curves", plots.pass_k_curves(tables["pass_k"], out_dir / "pass_k.png")),
+            images=_image("pass^k curves", plots.pass_k_curves(tables["pass_k"], out_dir / "pass_k.png")),
             tables=[items["variance"], items["pass_k"]],
         ),
         Section(
             "Provider reliability",
             "reliability",
             images=[
-                *image(
+                *_image(
                     "attempt outcomes per provider",
                     plots.reliability_bars(tables["provider_outcomes"], out_dir / "reliability.png"),
                 ),
-                *image(
+                *_image(
                     "failed attempts over time",
                     plots.error_curves(tables["errors_over_time"], out_dir / "errors_over_time.png"),
                 ),
@@ -154,7 +180,6 @@ def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path)
                 for name in ("reliability", "provider_outcomes", "http_status", "breakers", "refusals", "errors_over_time")
             ],
         ),
-        Section("Definitions", "definitions", body=_bullets(DEFINITIONS, "about")),
     ]
 
 

@@ -10,15 +10,7 @@ from analysis import accuracy, reliability, trajectory, variance
 from analysis.compare import Comparisons, compare
 from analysis.leaderboard import leaderboard_table
 from analysis.load import RunData
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    name: str  # file stem of its CSV / Markdown files
-    title: str
-    about: str  # one sentence shown under the title
-    frame: pl.DataFrame
-    primary: tuple[str, ...] = ()  # the columns a reader needs first (the page hides the rest behind a click)
+from analysis.report_table import ReportTable
 
 
 @dataclass(frozen=True)
@@ -74,22 +66,35 @@ def compute_tables(
     data: RunData, *, n_boot: int = 1000, seed: int = 0, length: str = "expected_steps"
 ) -> Tables:
     """All report tables. ``data`` may be lazy scans or collected frames (see ``RunData.collect``)."""
-    episodes, calls, events = data.episodes, data.calls, data.events
+    episodes = data.episodes
     scored = accuracy.scored_episodes(episodes).collect().lazy()  # shared by four tables
     examples = variance.example_outcomes(episodes, scored=scored)
-    lengths = trajectory.length_table(episodes, length, scored=scored)
-    breakers = reliability.breaker_table(calls, episodes, events)
     variance_frame = variance.variance_table(episodes, n_boot=n_boot, seed=seed, scored=scored, examples=examples)
     comparisons = compare(data, n_boot=n_boot, seed=seed, scored=scored)
-    specs = [
-        (
+    tables = [
+        *_comparison_tables(variance_frame, comparisons),
+        *_accuracy_tables(episodes, scored, length),
+        *_variance_tables(episodes, examples, variance_frame),
+        *_reliability_tables(data),
+    ]
+    return Tables(runs=run_summary(data), items={table.name: table for table in tables}, comparisons=comparisons)
+
+
+def _table(name: str, title: str, about: str, frame: pl.DataFrame) -> ReportTable:
+    return ReportTable(name, title, about, frame, PRIMARY.get(name, ()))
+
+
+def _comparison_tables(variance_frame: pl.DataFrame, comparisons: Comparisons) -> list[ReportTable]:
+    """The leaderboard and which differences are real."""
+    return [
+        _table(
             "leaderboard",
             "Leaderboard",
             "Accuracy per model and task with its 95% interval (bootstrap over examples); per task and "
             "strategy the best model, and the models the paired test cannot tell from it (tie).",
             leaderboard_table(variance_frame, comparisons),
         ),
-        (
+        _table(
             "comparisons",
             "Which differences are real: accuracy",
             "Every two models on the examples and seeds both ran: difference with a 95% paired bootstrap "
@@ -98,103 +103,122 @@ def compute_tables(
             "example to detect the observed difference with 80% power.",
             comparisons.metric("correct"),
         ),
-        (
+        _table(
             "comparisons_steps_match",
             "Which differences are real: steps_match",
             "The same paired comparisons for steps_match (the tool calls matched the expected ones).",
             comparisons.metric("steps_match"),
         ),
-        (
+        _table(
             "comparisons_detail",
             "Comparisons in detail",
             "Both metrics with the test used, discordant counts, between- and within-example variance "
             "of the paired difference and the examples needed at the current seeds.",
             comparisons.detail,
         ),
-        (
+        _table(
             "error_rates",
             "Did a provider's error rate change between runs",
             "Per provider and model in two runs: rate of each transient failure among HTTP attempts, "
             "permutation test of episodes, bootstrap interval; episodes_needed per run for 80% power.",
             comparisons.error_rates,
         ),
-        (
+    ]
+
+
+def _accuracy_tables(episodes: pl.LazyFrame, scored: pl.LazyFrame, length: str) -> list[ReportTable]:
+    """Accuracy, exclusions, and accuracy against trajectory length."""
+    lengths = trajectory.length_table(episodes, length, scored=scored)
+    return [
+        _table(
             "accuracy",
             "Accuracy",
             "Scored episodes (completed + max_steps) per model, task and strategy; "
             "± binomial standard errors; excluded (provider_failed + agent_error) and refused beside them.",
             accuracy.accuracy_table(episodes, scored=scored),
         ),
-        (
+        _table(
             "exclusions",
             "Excluded episodes",
             "Chi-square tests of whether exclusions depend on the task or the "
             "example (a small p means the accuracy of what remains may be biased).",
             accuracy.exclusion_table(episodes),
         ),
-        (
+        _table(
             "trajectory_fits",
             "Trajectory length: logistic fits",
             f"Success against {length}; half_life is the "
             "length where predicted success falls to 50% (null with the reason when the data cannot tell).",
             trajectory.fit_table(lengths),
         ),
-        ("trajectory", "Trajectory length: accuracy per length", "Scored episodes per length.", lengths),
-        (
+        _table("trajectory", "Trajectory length: accuracy per length", "Scored episodes per length.", lengths),
+    ]
+
+
+def _variance_tables(
+    episodes: pl.LazyFrame, examples: pl.DataFrame, variance_frame: pl.DataFrame
+) -> list[ReportTable]:
+    """Variance across seeds and pass@k / pass^k."""
+    return [
+        _table(
             "variance",
             "Variance across seeds",
             "Accuracy with a 95% bootstrap interval resampling examples; "
             "share of examples whose outcome flips across seeds; standard deviation of per-seed accuracy.",
             variance_frame,
         ),
-        (
+        _table(
             "pass_k",
             "pass@k and pass^k",
             "Unbiased estimators averaged over examples with at least k scored trials.",
             variance.pass_k_table(episodes, examples=examples),
         ),
-        (
+    ]
+
+
+def _reliability_tables(data: RunData) -> list[ReportTable]:
+    """The providers: attempt outcomes, breakers, refusals, attempts over time."""
+    calls, episodes = data.calls, data.episodes
+    breakers = reliability.breaker_table(calls, episodes, data.events)
+    return [
+        _table(
             "reliability",
             "Provider reliability",
             "Per provider and model: attempt outcome rates, retries per "
             "successful attempt, latency percentiles of ok attempts, tokens, cost, and the provider's breaker.",
             reliability.reliability_table(calls, episodes, breakers),
         ),
-        (
+        _table(
             "provider_outcomes",
             "Attempt outcomes per provider",
             "Share of each outcome among all attempts.",
             reliability.provider_outcomes(calls),
         ),
-        (
+        _table(
             "http_status",
             "Failed attempts by outcome and HTTP status",
             "Share of all attempts of the provider and model.",
             reliability.status_table(calls),
         ),
-        (
+        _table(
             "breakers",
             "Circuit breakers",
             "Openings and seconds open per provider and runner, clipped at the run's last recorded activity.",
             breakers,
         ),
-        (
+        _table(
             "refusals",
             "Refusals per task",
             "Refused attempts and refused episodes per provider, model and task.",
             reliability.refusals_by_task(calls, episodes),
         ),
-        (
+        _table(
             "errors_over_time",
             "Attempts over time",
             "Attempts per minute since the run's first attempt, by provider and outcome.",
             reliability.errors_over_time(calls),
         ),
     ]
-    items = {
-        name: ReportTable(name, title, about, frame, PRIMARY.get(name, ())) for name, title, about, frame in specs
-    }
-    return Tables(runs=run_summary(data), items=items, comparisons=comparisons)
 
 
 # The columns shown first in the page; ``<metric>`` is followed by its ``<metric>_se`` in one cell.

@@ -11,6 +11,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from analysis.compare import Comparisons
 from analysis.tables import Tables
 
 PIPE_WIDTH = 200
@@ -111,8 +112,8 @@ def _p_value(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def print_comparisons(comparisons: Any, lines: Sequence[str], written: Path, console: Console) -> None:
-    """The accuracy comparisons (``analysis.compare.Comparisons``) as one table, then the verdicts."""
+def print_comparisons(comparisons: Comparisons, lines: Sequence[str], written: Path, console: Console) -> None:
+    """The accuracy comparisons as one table, then the verdicts."""
     accuracy = comparisons.metric("correct").sort("task", "strategy", "p_adjusted")
     console.print(
         _table(

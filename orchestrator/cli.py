@@ -214,7 +214,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from analysis.compare import main as compare_main
+    from analysis.compare_cli import main as compare_main
 
     return compare_main([*args.run_dirs, *(["--models", *args.models] if args.models else []),
                          *(["--out", args.out] if args.out else []),

@@ -6,10 +6,16 @@ from __future__ import annotations
 import polars as pl
 
 import providers.errors as errors
-from analysis import accuracy, load, plots, reliability
+from analysis import accuracy, load, plots, published, reliability
 from orchestrator.config import DEFAULT_GATES, ModelConfig
 from orchestrator.records import CALL_OUTCOMES, EPISODE_STATUSES, SCHEMAS, SCORED_STATUSES
 from providers.registry import FACTORIES, PROVIDER_NAMES
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
 
 
 def polars_schema(table: str) -> dict[str, pl.DataType]:
@@ -25,6 +31,14 @@ def test_analysis_knows_every_status_and_scores_the_same_ones():
     assert sorted(accuracy.STATUSES) == sorted(EPISODE_STATUSES)
     assert accuracy.SCORED_STATUSES == SCORED_STATUSES
     assert set(accuracy.EXCLUDED_STATUSES) == set(EPISODE_STATUSES) - set(SCORED_STATUSES) - {"refused"}
+    # the published benchmark counts every unscored episode as wrong, refused ones included
+    assert set(published.FAILED_STATUSES) == set(EPISODE_STATUSES) - set(SCORED_STATUSES)
+
+
+def test_the_error_rates_compared_between_runs_are_transient_failures():
+    retried = {cls.outcome for cls in _subclasses(errors.RetryableError)}
+    assert set(reliability.ERROR_OUTCOMES) <= retried
+    assert len(set(reliability.ERROR_OUTCOMES)) == len(reliability.ERROR_OUTCOMES)
 
 
 def test_every_column_analysis_reads_is_written_with_that_type():
@@ -45,13 +59,8 @@ def test_every_column_is_documented_in_the_files():
 
 
 def test_every_error_outcome_is_in_the_vocabulary():
-    def subclasses(cls):
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from subclasses(sub)
-
     # "ok" and "cached" (answered by the response cache) are the outcomes no error carries
-    assert {cls.outcome for cls in subclasses(errors.ProviderError)} | {"ok", "cached"} == set(CALL_OUTCOMES)
+    assert {cls.outcome for cls in _subclasses(errors.ProviderError)} | {"ok", "cached"} == set(CALL_OUTCOMES)
 
 
 def test_one_list_of_provider_names():

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 from run_builders import T0, call, episode, write_run
 
-from analysis.compare import COLUMNS, base_model, compare, main, select_models
+from analysis.compare import COLUMNS, base_model, compare, select_models
+from analysis.compare_cli import main
 from analysis.load import AnalysisError, load_runs
 
 WORDS = 20  # typewriter_single examples of 1..5 letters (expected tool calls)

@@ -1,0 +1,68 @@
+"""The ``compare`` command: load runs, compare their models (:mod:`analysis.compare`), write the
+tables and print the accuracy comparisons with their verdicts.
+
+Command line: ``compare RUN [RUN ...] [--models A B ...] [--out DIR]`` (through
+``python -m orchestrator compare``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from analysis.cli_errors import reported
+from analysis.compare import Comparisons, compare, verdicts
+from analysis.load import load_runs
+from analysis.render import markdown_table
+from analysis.terminal import output_console, print_comparisons
+
+
+def write_comparisons(comparisons: Comparisons, out_dir: Path) -> list[Path]:
+    """comparisons.csv/.md (accuracy), comparisons_steps_match.csv/.md, comparisons_detail.csv,
+    error_rates.csv/.md; return the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, title, frame in (
+        ("comparisons", "Which differences are real: accuracy", comparisons.metric("correct")),
+        ("comparisons_steps_match", "Which differences are real: steps_match", comparisons.metric("steps_match")),
+        ("error_rates", "Did a provider's error rate change between runs", comparisons.error_rates),
+    ):
+        frame.write_csv(out_dir / f"{stem}.csv")
+        (out_dir / f"{stem}.md").write_text(f"# {title}\n\n{markdown_table(frame)}", encoding="utf-8")
+        written += [out_dir / f"{stem}.csv", out_dir / f"{stem}.md"]
+    comparisons.detail.write_csv(out_dir / "comparisons_detail.csv")
+    written.append(out_dir / "comparisons_detail.csv")
+    return written
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="compare", description="Paired comparisons of the models of one or more run directories."
+    )
+    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN", help="run directories")
+    parser.add_argument("--models", nargs="+", metavar="MODEL", help="models to compare (default: all)")
+    parser.add_argument("--out", type=Path, help="where to write the tables (default: <first run>/report)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--scores", metavar="NAME", help="use the rescoring scores/NAME instead of the runs' scores")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.bootstrap < 1:
+        parser.error("--bootstrap must be at least 1")
+
+    def run() -> tuple[Comparisons, list[Path]]:
+        data = load_runs(args.run_dirs, scores=args.scores).collect()
+        comparisons = compare(data, models=args.models, n_boot=args.bootstrap, seed=args.seed)
+        out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
+        return comparisons, write_comparisons(comparisons, out_dir)
+
+    outcome = reported("compare", "the tables", run)
+    if isinstance(outcome, int):
+        return outcome
+    comparisons, written = outcome
+    print_comparisons(comparisons, verdicts(comparisons), written[0], output_console())
+    return 0
