@@ -50,13 +50,6 @@ def test_the_checker_sees_function_level_imports(tmp_path: Path) -> None:
     assert imported_packages(module) == {"providers", "tasks"}
 
 
-# Circles being taken apart on other branches; delete each entry once its circle is gone (the test
-# fails on an entry that no longer matches any circle, so none outlives its reason).
-KNOWN_CIRCLES: tuple[frozenset[str], ...] = (
-    frozenset({"analysis.compare", "analysis.leaderboard", "analysis.render", "analysis.tables",
-               "analysis.terminal"}),
-)
-
 
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
@@ -133,12 +126,8 @@ def circles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_circle_inside_a_package(package: str) -> None:
-    known = [circle for circle in KNOWN_CIRCLES if next(iter(circle)).split(".")[0] == package]
     found = circles(import_graph(ROOT, package))
-    new = [sorted(circle) for circle in found if not any(circle <= allowed for allowed in known)]
-    assert not new, f"import circles in {package}/: {new}"
-    stale = [sorted(allowed) for allowed in known if not any(circle <= allowed for circle in found)]
-    assert not stale, f"KNOWN_CIRCLES lists circles that are gone, delete them: {stale}"
+    assert not found, f"import circles in {package}/: {[sorted(circle) for circle in found]}"
 
 
 def test_the_driver_knows_runners_through_the_pool_alone() -> None:
