@@ -89,7 +89,8 @@ class AnthropicProvider:
                               status=raw.http_response.status_code) from None
         if completion.refusal:
             reason = anthropic_messages.refusal_reason(body)
-            raise Refusal(f"{NAME}: the model refused (stop_reason refusal" + (f"; {reason})" if reason else ")"))
+            raise Refusal(f"{NAME}: the model refused (stop_reason refusal" + (f"; {reason})" if reason else ")"),
+                          completion=completion)
         return checked(NAME, completion)
 
     def _translate(self, exc: anthropic.APIError) -> ProviderError:

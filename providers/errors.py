@@ -97,7 +97,14 @@ class ProviderUnavailable(FatalError):
 
 
 class OutcomeError(ProviderError):
+    """A reply the model did give: ``completion`` is it as far as it could be read (None when
+    nothing could be), so its usage is recorded — the provider bills it like any other reply."""
+
     retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, completion: Completion | None = None) -> None:
+        super().__init__(message, status=status)
+        self.completion = completion
 
 
 class Refusal(OutcomeError):
@@ -105,17 +112,15 @@ class Refusal(OutcomeError):
 
 
 class MalformedToolCall(OutcomeError):
-    """The model produced a tool call whose arguments cannot be parsed.
+    """The model produced a tool call that cannot be parsed.
 
     ``completion`` is the reply as far as it could be read: its tool calls carry ``error`` set on
-    the broken ones, so the agent loop can feed the error back to the model as a tool result.
+    the broken ones, so the agent loop can feed the error back to the model as a tool result. A
+    reply whose broken call could not be read at all (Gemini's ``MALFORMED_FUNCTION_CALL``) has no
+    tool calls: the agent loop tells the model in a user turn instead.
     """
 
     outcome: Outcome = "malformed"
-
-    def __init__(self, message: str, *, completion: Completion | None = None) -> None:
-        super().__init__(message)
-        self.completion = completion
 
 
 class ProviderConfigError(ValueError):

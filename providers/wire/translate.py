@@ -165,7 +165,8 @@ def checked(provider: str, completion: Completion) -> Completion:
     """The completion, unless it is a refusal (Refusal) or has a call whose arguments did not
     parse (MalformedToolCall carrying the completion)."""
     if completion.refusal:
-        raise Refusal(f"{provider}: the model refused (finish_reason {completion.finish_reason})")
+        raise Refusal(f"{provider}: the model refused (finish_reason {completion.finish_reason})",
+                      completion=completion)
     broken = next((call for call in completion.tool_calls if call.error), None)
     if broken is not None:
         raise MalformedToolCall(f"{provider}: {broken.error}", completion=completion)
