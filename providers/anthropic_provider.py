@@ -29,6 +29,7 @@ from providers.wire.translate import (
     redact,
     retry_after_s,
     server_error_text,
+    should_retry,
     status_error,
     transport_error,
 )
@@ -97,7 +98,8 @@ class AnthropicProvider:
         """The one place an SDK exception becomes a ProviderError."""
         if isinstance(exc, anthropic.APIStatusError):
             return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), self._api_key),
-                                code=exc.type, retry_after=retry_after_s(exc.response.headers))
+                                code=exc.type, retry_after=retry_after_s(exc.response.headers),
+                                retry=should_retry(exc.response.headers))
         if isinstance(exc, anthropic.APIConnectionError):
             return transport_error(NAME, exc, sdk_says_timeout=isinstance(exc, anthropic.APITimeoutError))
         status = getattr(exc, "status_code", None)

@@ -5,6 +5,7 @@ the orchestrator and the reliability report see one vocabulary whatever the prov
 
     ProviderError
     ├── RetryableError            retried by the gate (backoff + jitter, Retry-After honoured)
+    │                             unless the server said ``x-should-retry: false``
     │   ├── RateLimited           HTTP 429                          outcome "http_429"
     │   ├── ServerError           HTTP 5xx, 529 overloaded          outcome "http_5xx"
     │   ├── Timeout               read / connect timeout, HTTP 408  outcome "timeout"
@@ -33,6 +34,9 @@ class ProviderError(Exception):
 
     outcome: Outcome = "bad_request"
     retryable: bool = False
+    # seconds the server asked to wait before asking again (Retry-After, RetryInfo): on a 429, and
+    # on a 503/529 that sends one
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -56,6 +60,10 @@ class RateLimited(RetryableError):
 class ServerError(RetryableError):
     outcome: Outcome = "http_5xx"
 
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
 
 class Timeout(RetryableError):
     outcome: Outcome = "timeout"
@@ -78,7 +86,8 @@ class AuthError(FatalError):
 
 
 class QuotaExhausted(FatalError):
-    """A 429 that waiting will not fix (billing quota spent): retrying only burns time."""
+    """A 429 that waiting will not fix (billing quota or spend limit reached, or the server said
+    ``x-should-retry: false``): retrying only burns time."""
 
     outcome: Outcome = "http_429"
 

@@ -177,7 +177,10 @@ class GoogleProvider:
             return RateLimited(text, status=status, retry_after=retry_after)
         if status == 400 and "API_KEY_INVALID" in google_genai.error_reasons(details):
             return AuthError(text, status=status)  # Gemini answers a bad key with 400, not 401
-        return status_error(NAME, status, message, code=exc.status)
+        retry_after = google_genai.retry_delay_s(details)
+        if retry_after is None and exc.response is not None:
+            retry_after = retry_after_s(exc.response.headers)
+        return status_error(NAME, status, message, code=exc.status, retry_after=retry_after)
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()

@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from providers.errors import OutcomeError, ProviderError, ProviderUnavailable, RateLimited, Timeout
+from providers.errors import OutcomeError, ProviderError, ProviderUnavailable, Timeout
 from providers.gate.breaker import BreakerOpenError, CircuitBreaker
 from providers.gate.concurrency import AdaptiveConcurrency
 from providers.gate.config import GateConfig
@@ -197,7 +197,7 @@ class ProviderGate:
             attempt=call.attempts,
             outcome=outcome,
             http_status=error.status if error is not None else 200,
-            retry_after_s=error.retry_after if isinstance(error, RateLimited) else None,
+            retry_after_s=error.retry_after if error is not None else None,
             latency_s=latency_s,
             breaker_state=breaker_state,
             input_tokens=completion.input_tokens if completion else 0,
