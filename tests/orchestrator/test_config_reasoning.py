@@ -115,6 +115,18 @@ async def test_model_calls_carry_reasoning_and_prices(tmp_path):
     await endpoints.aclose()
 
 
+async def test_a_model_that_thinks_by_default_records_that_default(tmp_path):
+    """No reasoning set on a model the catalog says thinks anyway: the record says what it did."""
+    text = BASE + ("  - {id: opus, provider: anthropic, model: claude-opus-4-7}\n"
+                   "  - {id: old, provider: anthropic, model: claude-opus-4-5}\n")
+    config = load_config(write(tmp_path, text))
+    endpoints = Endpoints(config, shares=gate_shares(config, 1, 0), simulator_url="http://127.0.0.1:9")
+    assert endpoints.model_call("opus", "native").reasoning_label == "adaptive (default)"
+    assert endpoints.model_call("old", "native").reasoning_label is None  # does not think unasked
+    assert endpoints.model_call("claude@max", "native").reasoning_label == "max"  # a setting is recorded as set
+    await endpoints.aclose()
+
+
 def test_max_tokens_param_reaches_the_openai_endpoint(tmp_path):
     text = BASE + ("  - {id: vllm, provider: openai, model: qwen, base_url: 'http://127.0.0.1:8000/v1',\n"
                    "     max_tokens_param: max_completion_tokens}\n"
