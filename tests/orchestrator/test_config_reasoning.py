@@ -243,3 +243,15 @@ def test_variant_ids_must_not_collide_with_another_models(tmp_path):
 def test_a_judge_names_a_variant(tmp_path):
     assert "judge 'claude' is not a model id" in error_of(write(tmp_path, BASE + "judge: claude\n"))
     assert load_config(write(tmp_path, BASE + "judge: claude@max\n")).judge == "claude@max"
+
+
+def test_reasoning_summary_reaches_the_responses_adapter_and_is_refused_elsewhere(tmp_path):
+    text = BASE + ("  - {id: gpt-sum, provider: openai, api: responses, model: gpt-5.5, reasoning_summary: concise}\n"
+                   "  - {id: gpt-plain, provider: openai, api: responses, model: gpt-5.5}\n")
+    config = load_config(write(tmp_path, text))
+    endpoints = Endpoints(config, shares=gate_shares(config, 1, 0), simulator_url="http://127.0.0.1:9")
+    assert endpoints._endpoint(config.model("gpt-sum")).options == {"reasoning_summary": "concise"}
+    assert endpoints._endpoint(config.model("gpt-plain")).options == {}  # unset: never sent
+    refused = error_of(write(tmp_path, BASE + "  - {id: c, provider: anthropic, model: claude-opus-4-7, "
+                                              "reasoning_summary: auto}\n"))
+    assert "reasoning_summary" in refused and "Responses API" in refused
