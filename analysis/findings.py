@@ -101,6 +101,15 @@ def refusals(by_task: pl.DataFrame) -> list[str]:
     return lines
 
 
+def served_models(table: pl.DataFrame) -> list[str]:
+    """A model whose replies say another model served them: its results may not be the asked one's."""
+    return [
+        f"{row['model_id']} (run {row['run']}) asked for {row['model']} but {row['attempts']} replies "
+        f"say {row['served_model']} served them."
+        for row in table.filter(pl.col("differs")).iter_rows(named=True)
+    ]
+
+
 def exclusions(table: pl.DataFrame) -> list[str]:
     lines = []
     for row in table.filter(pl.col("excluded") > 0).iter_rows(named=True):
@@ -146,5 +155,6 @@ def headline_findings(tables: Tables) -> list[str]:
         *variance(tables["variance"], tables["pass_k"]),
         *exclusions(tables["exclusions"]),
         *refusals(tables["refusals"]),
+        *served_models(tables["served_models"]),
         *reliability(tables["reliability"]),
     ]

@@ -18,6 +18,8 @@ Definitions:
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 OUTCOMES = (
@@ -37,6 +39,10 @@ ERROR_OUTCOMES = ("http_5xx", "http_429", "timeout")
 CACHED = "cached"  # no attempt: a call the response cache answered
 KEYS = ["run", "provider", "model_id"]
 UNFINISHED = "(unfinished episode)"
+# A served name that is the asked one plus a release date ("gpt-5.4-mini-2026-03-01" for
+# "gpt-5.4-mini", "claude-x-20260301", "gemini-2.5-pro-001") names the same model: only a name
+# that is not such a suffix of the one asked for differs.
+SAME_MODEL_SUFFIX = r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{3})?"
 
 
 def http_attempts(calls: pl.LazyFrame) -> pl.LazyFrame:
@@ -231,4 +237,29 @@ def errors_over_time(calls: pl.LazyFrame) -> pl.DataFrame:
         .agg(pl.len().cast(pl.Int64).alias("attempts"))
         .sort("run", "provider", "minute", "outcome")
         .collect()
+    )
+
+
+def _same_model(served: str, model: str | None, model_id: str) -> bool:
+    return any(served == name or re.fullmatch(re.escape(name) + SAME_MODEL_SUFFIX, served) is not None
+               for name in (model, model_id) if name)
+
+
+def served_models(calls: pl.LazyFrame, episodes: pl.LazyFrame) -> pl.DataFrame:
+    """Per provider × model: the model asked for (``episodes.model``), each name the replies said
+    served them (``calls.served_model``) with its attempts, and ``differs`` — the served name is
+    neither the one asked for (nor the sweep's id for it, which a simulated model is asked by) nor
+    that name with a release-date suffix (``SAME_MODEL_SUFFIX``)."""
+    asked = episodes.select(*KEYS, "model").unique(subset=KEYS, keep="first")
+    served = (
+        calls.filter(pl.col("served_model").is_not_null())
+        .group_by(*KEYS, "served_model")
+        .agg(pl.len().cast(pl.Int64).alias("attempts"))
+    )
+    table = served.join(asked, on=KEYS, how="left").collect()
+    differs = [not _same_model(*row) for row in table.select("served_model", "model", "model_id").iter_rows()]
+    return (
+        table.with_columns(pl.Series("differs", differs, dtype=pl.Boolean))
+        .select(*KEYS, "model", "served_model", "attempts", "differs")
+        .sort(*KEYS, "served_model")
     )

@@ -213,6 +213,13 @@ def _reliability_tables(data: RunData) -> list[ReportTable]:
             reliability.refusals_by_task(calls, episodes),
         ),
         _table(
+            "served_models",
+            "Served models",
+            "Per provider and model: each model name the replies said served them, and whether it differs "
+            "from the one asked for (a release-date suffix is the same model).",
+            reliability.served_models(calls, episodes),
+        ),
+        _table(
             "errors_over_time",
             "Attempts over time",
             "Attempts per minute since the run's first attempt, by provider and outcome.",
@@ -247,4 +254,5 @@ PRIMARY: dict[str, tuple[str, ...]] = {
     "http_status": ("provider", "model_id", "outcome", "http_status", "attempts", "share"),
     "refusals": ("provider", "model_id", "task", "refusals", "refusal_rate", "refused_episodes"),
     "errors_over_time": ("provider", "minute", "outcome", "attempts"),
+    "served_models": ("provider", "model_id", "model", "served_model", "attempts", "differs"),
 }

@@ -144,7 +144,7 @@ def call_row(run: str, episode_id: str, step: int, record: AttemptRecord) -> Cal
         breaker_state=record.breaker_state, input_tokens=record.input_tokens,
         output_tokens=record.output_tokens, started_at=record.started_at,
         error_message=record.error_message, reasoning_tokens=record.reasoning_tokens,
-        cached_input_tokens=record.cached_input_tokens,
+        cached_input_tokens=record.cached_input_tokens, served_model=record.served_model,
     )
 
 
@@ -280,6 +280,7 @@ def _episode_row(*, run: str, episode_id: str, spec: EpisodeSpec, task: EpisodeT
         request_params=progress.request_params, truncated=progress.truncated, reasoning=model.reasoning_label,
         dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
         cached_calls=sum(c.outcome == "cached" for c in calls),
+        served_model=next((c.served_model for c in reversed(calls) if c.served_model), None),
     )
 
 

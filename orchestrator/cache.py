@@ -276,7 +276,7 @@ class RunnerCache:
                         retry_after_s=None, latency_s=time.perf_counter() - t0, breaker_state=breaker_state(),
                         input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
                         started_at=started, reasoning_tokens=completion.reasoning_tokens,
-                        cached_input_tokens=completion.cached_input_tokens))
+                        cached_input_tokens=completion.cached_input_tokens, served_model=completion.served_model))
                     return completion
             self.misses += 1
             completion = await inner(request, model_id=model_id, on_attempt=on_attempt)

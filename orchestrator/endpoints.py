@@ -16,6 +16,7 @@ from typing import Any
 
 from orchestrator.agent import ModelCall
 from orchestrator.config import ModelConfig, SweepConfig
+from providers.catalog.models import Catalog, effective_reasoning, load_catalog
 from providers.gate import ProviderGate
 from providers.gate.config import GateConfig
 from providers.registry import EndpointSpec, make_provider
@@ -59,6 +60,7 @@ class Endpoints:
         self._providers: dict[tuple[Hashable, ...], Provider] = {}
         self._gates: dict[str, ProviderGate] = {}
         self._calls: dict[tuple[str, str], ModelCall] = {}
+        self._catalog: Catalog | None = None  # read when a model first needs it
         self._models = {m.id: m for m in config.models}
 
     def gate(self, key: str) -> ProviderGate:
@@ -80,6 +82,8 @@ class Endpoints:
         options: dict[str, Any] = m.local.as_options() if m.local else {}
         if m.max_tokens_param is not None:  # else the adapter's default for its base_url
             options["token_param"] = m.max_tokens_param
+        if m.reasoning_summary is not None:
+            options["reasoning_summary"] = m.reasoning_summary
         return EndpointSpec(kind=m.provider, base_url=base_url, api_key_env=m.key_env,
                             api_format=m.api_format, timeout_s=self._config.gate_config(m.gate_key).timeout_s,
                             model_path=m.model_path, options=options)
@@ -114,10 +118,20 @@ class Endpoints:
                 price_in_per_mtok=price.input if price else None,
                 price_out_per_mtok=price.output if price else None,
                 price_cached_in_per_mtok=price.cached_input if price else None,
-                reasoning=m.thinking, reasoning_label=m.reasoning_label,
+                reasoning=m.thinking, reasoning_label=self._reasoning_label(m),
                 wire_params=provider.wire_params if hasattr(base, "wire_params") else None,
             )
         return self._calls[key]
+
+    def _reasoning_label(self, m: ModelConfig) -> str | None:
+        """The reasoning an episode records: the variant's setting, or, when none is set and the
+        catalog says the model thinks anyway, that default marked as such ("adaptive (default)")."""
+        if m.reasoning_label is not None or m.provider == "simulated":
+            return m.reasoning_label
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        default = effective_reasoning(self._catalog.lookup(m.model, m.api_format), None)
+        return f"{default} (default)" if default is not None else None
 
     def counters(self) -> dict[str, dict[str, Any]]:
         return {key: dataclasses.asdict(gate.counters) for key, gate in self._gates.items()}

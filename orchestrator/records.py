@@ -99,6 +99,9 @@ class EpisodeRow:
     scoring: str | None = column("the scoring profile: toolsweep | paper (None in older runs)", default=None)
     cached_calls: int = column("model calls answered by the response cache (no HTTP attempt; not in "
                                "n_attempts; their tokens are in the token counts and cost_usd)", default=0)
+    served_model: str | None = column("the model the replies say served them (OpenAI/Anthropic ``model``, Gemini "
+                                      "``modelVersion``): the last one named; None when no reply named one",
+                                      default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -155,6 +158,9 @@ class CallRow:
     error_message: str | None = column("why the attempt failed", default=None)
     reasoning_tokens: int = column("part of output_tokens: thinking, as the provider reported it", default=0)
     cached_input_tokens: int = column("part of input_tokens: served from the provider's prompt cache", default=0)
+    served_model: str | None = column("the model the reply says served it (OpenAI/Anthropic ``model``, Gemini "
+                                      "``modelVersion``); None without a reply or when it names none",
+                                      default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -29,6 +29,7 @@ from providers.wire.translate import (
     redact,
     retry_after_s,
     server_error_text,
+    should_retry,
     status_error,
     transport_error,
 )
@@ -89,14 +90,16 @@ class AnthropicProvider:
                               status=raw.http_response.status_code) from None
         if completion.refusal:
             reason = anthropic_messages.refusal_reason(body)
-            raise Refusal(f"{NAME}: the model refused (stop_reason refusal" + (f"; {reason})" if reason else ")"))
+            raise Refusal(f"{NAME}: the model refused (stop_reason refusal" + (f"; {reason})" if reason else ")"),
+                          completion=completion)
         return checked(NAME, completion)
 
     def _translate(self, exc: anthropic.APIError) -> ProviderError:
         """The one place an SDK exception becomes a ProviderError."""
         if isinstance(exc, anthropic.APIStatusError):
             return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), self._api_key),
-                                code=exc.type, retry_after=retry_after_s(exc.response.headers))
+                                code=exc.type, retry_after=retry_after_s(exc.response.headers),
+                                retry=should_retry(exc.response.headers))
         if isinstance(exc, anthropic.APIConnectionError):
             return transport_error(NAME, exc, sdk_says_timeout=isinstance(exc, anthropic.APITimeoutError))
         status = getattr(exc, "status_code", None)

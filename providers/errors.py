@@ -5,6 +5,7 @@ the orchestrator and the reliability report see one vocabulary whatever the prov
 
     ProviderError
     ├── RetryableError            retried by the gate (backoff + jitter, Retry-After honoured)
+    │                             unless the server said ``x-should-retry: false``
     │   ├── RateLimited           HTTP 429                          outcome "http_429"
     │   ├── ServerError           HTTP 5xx, 529 overloaded          outcome "http_5xx"
     │   ├── Timeout               read / connect timeout, HTTP 408  outcome "timeout"
@@ -33,6 +34,9 @@ class ProviderError(Exception):
 
     outcome: Outcome = "bad_request"
     retryable: bool = False
+    # seconds the server asked to wait before asking again (Retry-After, RetryInfo): on a 429, and
+    # on a 503/529 that sends one
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -56,6 +60,10 @@ class RateLimited(RetryableError):
 class ServerError(RetryableError):
     outcome: Outcome = "http_5xx"
 
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
 
 class Timeout(RetryableError):
     outcome: Outcome = "timeout"
@@ -78,7 +86,8 @@ class AuthError(FatalError):
 
 
 class QuotaExhausted(FatalError):
-    """A 429 that waiting will not fix (billing quota spent): retrying only burns time."""
+    """A 429 that waiting will not fix (billing quota or spend limit reached, or the server said
+    ``x-should-retry: false``): retrying only burns time."""
 
     outcome: Outcome = "http_429"
 
@@ -97,7 +106,14 @@ class ProviderUnavailable(FatalError):
 
 
 class OutcomeError(ProviderError):
+    """A reply the model did give: ``completion`` is it as far as it could be read (None when
+    nothing could be), so its usage is recorded — the provider bills it like any other reply."""
+
     retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, completion: Completion | None = None) -> None:
+        super().__init__(message, status=status)
+        self.completion = completion
 
 
 class Refusal(OutcomeError):
@@ -105,17 +121,15 @@ class Refusal(OutcomeError):
 
 
 class MalformedToolCall(OutcomeError):
-    """The model produced a tool call whose arguments cannot be parsed.
+    """The model produced a tool call that cannot be parsed.
 
     ``completion`` is the reply as far as it could be read: its tool calls carry ``error`` set on
-    the broken ones, so the agent loop can feed the error back to the model as a tool result.
+    the broken ones, so the agent loop can feed the error back to the model as a tool result. A
+    reply whose broken call could not be read at all (Gemini's ``MALFORMED_FUNCTION_CALL``) has no
+    tool calls: the agent loop tells the model in a user turn instead.
     """
 
     outcome: Outcome = "malformed"
-
-    def __init__(self, message: str, *, completion: Completion | None = None) -> None:
-        super().__init__(message)
-        self.completion = completion
 
 
 class ProviderConfigError(ValueError):

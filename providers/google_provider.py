@@ -31,7 +31,7 @@ from google.genai import types as genai_types
 from providers.catalog.apis import refuse_unexpressible
 from providers.errors import (
     AuthError,
-    MalformedToolCall,
+    BadRequest,
     ProviderError,
     QuotaExhausted,
     RateLimited,
@@ -72,6 +72,28 @@ def model_path(model: str) -> str:
     """The request path for a model name, with or without its ``models/`` prefix."""
     name = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
     return f"{name}:generateContent"
+
+
+def completion_of(reply: Any, *, latency_s: float = 0.0) -> Completion:
+    """A ``generateContent`` reply as a Completion, or the error its finish reason means
+    (``google_genai.FINISH_REASONS``): a refusal or a broken call (``MalformedToolCall`` from
+    ``checked``) carries the completion, so its billed usage is recorded. Shared with the batch path, so a batched reply reads as an online one."""
+    try:
+        completion = google_genai.completion_from_wire(reply, latency_s=latency_s)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
+    reason = google_genai.blocked(reply)
+    if reason is not None:
+        raise Refusal(f"{NAME}: the model refused ({reason})", status=200, completion=completion)
+    finish = google_genai.finish_of(reply)
+    kind = google_genai.finish_kind(finish)
+    if kind == "unreadable":
+        raise ServerError(f"{NAME}: the reply ended with finish_reason {finish}", status=200)
+    if kind == "request":
+        raise BadRequest(f"{NAME}: the request was refused with finish_reason {finish}", status=200)
+    if kind == "account":
+        raise AuthError(f"{NAME}: the account may not generate (finish_reason {finish})", status=200)
+    return checked(NAME, completion)
 
 
 class GoogleProvider:
@@ -134,16 +156,9 @@ class GoogleProvider:
         latency_s = time.perf_counter() - started
         try:
             reply = json.loads(response.body or "")
-            completion = google_genai.completion_from_wire(reply, latency_s=latency_s)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        except ValueError as exc:
             raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
-        reason = google_genai.blocked(reply)
-        if reason is not None:
-            raise Refusal(f"{NAME}: the model refused ({reason})", status=200)
-        malformed = google_genai.malformed_call(reply)
-        if malformed is not None:
-            raise MalformedToolCall(f"{NAME}: MALFORMED_FUNCTION_CALL: {malformed[:200]}")
-        return checked(NAME, completion)
+        return completion_of(reply, latency_s=latency_s)
 
     def _translate(self, exc: genai_errors.APIError) -> ProviderError:
         """The one place an SDK exception becomes a ProviderError."""
@@ -162,7 +177,10 @@ class GoogleProvider:
             return RateLimited(text, status=status, retry_after=retry_after)
         if status == 400 and "API_KEY_INVALID" in google_genai.error_reasons(details):
             return AuthError(text, status=status)  # Gemini answers a bad key with 400, not 401
-        return status_error(NAME, status, message, code=exc.status)
+        retry_after = google_genai.retry_delay_s(details)
+        if retry_after is None and exc.response is not None:
+            retry_after = retry_after_s(exc.response.headers)
+        return status_error(NAME, status, message, code=exc.status, retry_after=retry_after)
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()

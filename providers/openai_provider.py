@@ -31,6 +31,7 @@ from providers.wire.translate import (
     redact,
     retry_after_s,
     server_error_text,
+    should_retry,
     status_error,
     transport_error,
 )
@@ -147,7 +148,8 @@ def translate_sdk_error(exc: openai.APIError, api_key: str) -> ProviderError:
     """An ``openai`` SDK exception as a ProviderError (both OpenAI APIs raise the same ones)."""
     if isinstance(exc, openai.APIStatusError):
         return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), api_key),
-                            code=exc.code, retry_after=retry_after_s(exc.response.headers))
+                            code=exc.code, retry_after=retry_after_s(exc.response.headers),
+                                retry=should_retry(exc.response.headers))
     if isinstance(exc, openai.APIConnectionError):
         return transport_error(NAME, exc, sdk_says_timeout=isinstance(exc, openai.APITimeoutError))
     status = getattr(exc, "status_code", None)

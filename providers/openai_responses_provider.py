@@ -5,7 +5,9 @@ Stateless: every request says ``store: false`` and asks for ``reasoning.encrypte
 nothing is kept at OpenAI and each reasoning item comes back sealed; the next request sends every
 output item of the previous reply back in order (``Completion.replay``), reasoning items included,
 as the API requires for a call made after thinking. A ``Reasoning`` effort becomes
-``reasoning: {effort, summary: "auto"}``, and the summary is read back as ``Completion.reasoning``.
+``reasoning: {effort}``; a summary (``reasoning.summary``) is asked for only when
+``reasoning_summary`` is set — some organisations get a 400 for it, and a default must never cause
+one — and is read back as ``Completion.reasoning``.
 
 The client, the request path and the error translation are the Chat adapter's
 (``openai_provider.OpenAIEndpoint``); the reply is read by ``providers.wire.openai_responses``, the
@@ -34,7 +36,8 @@ class OpenAIResponsesProvider(OpenAIEndpoint):
     WIRE_PARAMS = WIRE_PARAMS
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
-                 default_headers: dict[str, str] | None = None) -> None:
+                 default_headers: dict[str, str] | None = None, reasoning_summary: str | None = None) -> None:
+        self._summary = reasoning_summary
         super().__init__(api_key=api_key, base_url=base_url, timeout_s=timeout_s, default_headers=default_headers)
 
     def _body(self, request: CompletionRequest) -> dict[str, Any]:
@@ -50,8 +53,10 @@ class OpenAIResponsesProvider(OpenAIEndpoint):
         if request.temperature is not None:
             body["temperature"] = request.temperature
         effort = reasoning_effort(request.reasoning, "openai_responses")
-        if effort is not None:
-            body["reasoning"] = {"effort": effort, "summary": "auto"}
+        reasoning = {**({"effort": effort} if effort is not None else {}),
+                     **({"summary": self._summary} if self._summary is not None else {})}
+        if reasoning:
+            body["reasoning"] = reasoning
         if request.extra_body:
             body.update(request.extra_body)  # as the SDK merges extra_body: top-level fields
         return body

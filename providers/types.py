@@ -115,6 +115,8 @@ class Completion:
     from the provider's prompt cache; ``output_tokens`` counts everything generated, visible or
     not, ``reasoning_tokens`` the part of it spent thinking (billed as output). ``truncated``: the
     reply was cut by a token limit (or the context window), so its text is not a finished answer.
+    ``served_model``: the model the reply says served it (OpenAI and Anthropic ``model``, Gemini
+    ``modelVersion``), None when it does not say.
     """
 
     text: str
@@ -129,6 +131,7 @@ class Completion:
     truncated: bool = False
     replay: Replay = ()
     reasoning: str = ""
+    served_model: str | None = None
 
     def as_message(self) -> Message:
         return Message(role="assistant", content=self.text, tool_calls=self.tool_calls, replay=self.replay,
@@ -156,6 +159,7 @@ class AttemptRecord:
     error_message: str | None = None
     reasoning_tokens: int = 0  # part of output_tokens
     cached_input_tokens: int = 0  # part of input_tokens
+    served_model: str | None = None  # the model the reply says served it
 
 
 @runtime_checkable

@@ -239,6 +239,8 @@ class ModelConfig(_Strict):
     local: LocalOptions | None = None
     price_per_mtok: PricePerMTok | None = None
     gate: str | None = Field(None, min_length=1)
+    # (added) the Responses API's ``reasoning.summary``; unset: not sent (some accounts get a 400 for it)
+    reasoning_summary: Literal["auto", "concise", "detailed"] | None = None
 
     # Where this model is written: (index in the file's models, index in its reasoning list or None).
     _entry: tuple[int, int | None] | None = PrivateAttr(None)
@@ -289,6 +291,15 @@ class ModelConfig(_Strict):
             repeated = sorted({label for label in labels if labels.count(label) > 1})
             if repeated:
                 raise _custom("reasoning", f"listed more than once: {', '.join(repeated)}", at="reasoning")
+        return self
+
+    @model_validator(mode="after")
+    def _summary_fits_api(self) -> ModelConfig:
+        # after ``_fits_provider``, which settles ``api_format``
+        if self.reasoning_summary is not None and self.api_format != "openai_responses":
+            raise _custom("reasoning_summary", "reasoning_summary applies only to the Responses API "
+                          "(provider openai with api: responses, or api_format: openai_responses)",
+                          at="reasoning_summary")
         return self
 
     @property
@@ -474,6 +485,7 @@ def config_hash(config: SweepConfig) -> str:
         _drop_defaults(selection, {"dataset": DEFAULT_DATASET, "module": None, "path": None, "mcp": None})
     for model in data["models"]:
         _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None})
+        _drop_defaults(model, {"reasoning_summary": None})
         if model["price_per_mtok"]:
             _drop_defaults(model["price_per_mtok"], {"cached_input": None})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))

@@ -33,8 +33,8 @@ from providers.batch.types import (
     WireBody,
     check_custom_ids,
 )
-from providers.errors import BadRequest, MalformedToolCall, Refusal, ServerError
-from providers.google_provider import API_VERSION
+from providers.errors import BadRequest, ServerError
+from providers.google_provider import API_VERSION, completion_of
 from providers.types import Completion
 from providers.wire import google_genai
 from providers.wire.translate import redact, server_error_text, status_error, transport_error
@@ -46,15 +46,8 @@ STATES: dict[str, BatchState] = {"BATCH_STATE_PENDING": "pending", "BATCH_STATE_
 
 
 def _parse(body: dict[str, Any]) -> Completion:
-    """An inlined response as its Completion, a safety block or a malformed call raised as the
-    online adapter raises them."""
-    reason = google_genai.blocked(body)
-    if reason is not None:
-        raise Refusal(f"{NAME}: the model refused ({reason})", status=200)
-    malformed = google_genai.malformed_call(body)
-    if malformed is not None:
-        raise MalformedToolCall(f"{NAME}: MALFORMED_FUNCTION_CALL: {malformed[:200]}")
-    return google_genai.completion_from_wire(body)
+    """An inlined response as its Completion, or the error the online adapter raises for it."""
+    return completion_of(body)
 
 
 def _count(stats: dict[str, Any], name: str) -> int:

@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from providers.errors import MalformedToolCall, ProviderError, ProviderUnavailable, RateLimited, Timeout
+from providers.errors import OutcomeError, ProviderError, ProviderUnavailable, Timeout
 from providers.gate.breaker import BreakerOpenError, CircuitBreaker
 from providers.gate.concurrency import AdaptiveConcurrency
 from providers.gate.config import GateConfig
@@ -187,8 +187,8 @@ class ProviderGate:
 
     def _record(self, call: _Call, breaker_state: BreakerState, started_at: float, latency_s: float, *,
                 completion: Completion | None = None, error: ProviderError | None = None) -> AttemptRecord:
-        if isinstance(error, MalformedToolCall):
-            completion = error.completion  # the reply was read: its tokens were spent
+        if isinstance(error, OutcomeError):
+            completion = error.completion  # a refusal or a broken call is a reply: its tokens were billed
         outcome = error.outcome if error is not None else "ok"
         self._attempts[outcome] += 1
         return AttemptRecord(
@@ -197,7 +197,7 @@ class ProviderGate:
             attempt=call.attempts,
             outcome=outcome,
             http_status=error.status if error is not None else 200,
-            retry_after_s=error.retry_after if isinstance(error, RateLimited) else None,
+            retry_after_s=error.retry_after if error is not None else None,
             latency_s=latency_s,
             breaker_state=breaker_state,
             input_tokens=completion.input_tokens if completion else 0,
@@ -206,6 +206,7 @@ class ProviderGate:
             error_message=str(error)[:ERROR_MESSAGE_CHARS] if error is not None else None,
             reasoning_tokens=completion.reasoning_tokens if completion else 0,
             cached_input_tokens=completion.cached_input_tokens if completion else 0,
+            served_model=completion.served_model if completion else None,
         )
 
     def _emit(self, kind: str, **fields: Any) -> None:

@@ -1,14 +1,15 @@
 """The retry policy, composed from tenacity's strategies.
 
-- **retry** only ``RetryableError`` (429, 5xx, timeout, connection); everything else is raised at
-  once.
+- **retry** only a retryable error (``ProviderError.retryable``: 429, 5xx, timeout, connection,
+  unless the server said ``x-should-retry: false``; any error it said ``true`` of); everything
+  else is raised at once.
 - **stop** at the first of: ``max_attempts`` attempts; the time budget ``max_total_s`` (counted on
   the injected clock, and checked *before* sleeping, so no wait runs past the budget — tenacity's
   ``stop_before_delay``, which reads ``time.monotonic`` itself); ``max_identical_failures``
   identical failures in a row (same class, status and message), because a deterministic 500
   answers the same however often it is asked. 429s are exempt from that cap: an identical
   "slow down" is what a busy endpoint says every time, and is bounded by the other two.
-- **wait** the server's ``Retry-After`` when a 429 gives one, exactly; otherwise exponential
+- **wait** the server's ``Retry-After`` when a 429 or a 503/529 gives one, exactly; otherwise exponential
   backoff with full jitter (tenacity's ``wait_random_exponential``): uniform in
   ``[0, min(backoff_max_s, backoff_base_s · 2^(n-1))]`` — full jitter spreads callers that failed
   together so they do not retry together.
@@ -25,11 +26,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type
+from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception
 from tenacity.stop import stop_after_attempt, stop_base
 from tenacity.wait import wait_base, wait_random_exponential
 
-from providers.errors import ProviderError, ProviderUnavailable, RateLimited, RetryableError
+from providers.errors import ProviderError, ProviderUnavailable, RateLimited
 from providers.gate.config import GateConfig
 
 T = TypeVar("T")
@@ -81,16 +82,23 @@ class stop_before_budget(stop_base):  # noqa: N801 - tenacity's naming
         return self.elapsed() + retry_state.upcoming_sleep >= self.max_s
 
 
+def is_retryable(error: BaseException) -> bool:
+    """Whether the gate asks again after ``error`` (the error's own verdict, which the server's
+    ``x-should-retry`` may have overridden)."""
+    return isinstance(error, ProviderError) and error.retryable
+
+
 class wait_retry_after_or(wait_base):  # noqa: N801 - tenacity's naming
-    """The 429's ``Retry-After`` when it has one, else the ``fallback`` wait."""
+    """The server's ``Retry-After`` when the error has one (429, 503, 529), else the ``fallback`` wait."""
 
     def __init__(self, fallback: wait_base) -> None:
         self.fallback = fallback
 
     def __call__(self, retry_state: RetryCallState) -> float:
         error = _last_error(retry_state)
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return max(0.0, error.retry_after)
+        retry_after = error.retry_after if isinstance(error, ProviderError) else None
+        if retry_after is not None:
+            return max(0.0, retry_after)
         return self.fallback(retry_state)
 
 
@@ -122,10 +130,12 @@ class RetryPolicy:
         # as its first attempt, so stops and waits count exactly as if it had made it.
         try:
             return await attempt()
-        except RetryableError as error:
-            first_failure: RetryableError | None = error
+        except ProviderError as error:
+            if not error.retryable:
+                raise
+            first_failure: ProviderError | None = error
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(RetryableError),
+            retry=retry_if_exception(is_retryable),
             stop=stop_after_attempt(self.max_attempts) | budget | identical,
             wait=wait_retry_after_or(wait_random_exponential(multiplier=self.backoff_base_s,
                                                              max=self.backoff_max_s)),

@@ -28,7 +28,7 @@ from typing import Any
 from providers.catalog.apis import EFFORTS as API_EFFORTS
 from providers.catalog.apis import MIN_BUDGET_TOKENS as API_MIN_BUDGET_TOKENS
 from providers.types import Completion, Message, Reasoning, ToolCall, ToolSpec
-from providers.wire.tool_arguments import parse_tool_call, token_count
+from providers.wire.tool_arguments import parse_tool_call, served_model, token_count
 
 FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_calls", "max_tokens": "length",
                   "refusal": "content_filter", "model_context_window_exceeded": "length"}
@@ -227,6 +227,7 @@ def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Com
         replay=tuple(_replayable(block) for block in content),
         reasoning="\n\n".join(b["thinking"] for b in content
                                if b.get("type") == "thinking" and isinstance(b.get("thinking"), str) and b["thinking"]),
+        served_model=served_model(body.get("model")),
     )
 
 

@@ -17,25 +17,69 @@ The API takes fields in lowerCamelCase or snake_case (the SDK itself sends some 
 readers here accept both, the writers use lowerCamelCase.
 
 Completions read from this format report ``finish_reason`` in the OpenAI vocabulary (stop,
-tool_calls, length, content_filter) so that records compare across providers; ``blocked`` and
-``malformed_call`` say what a refusal or a broken call was, in Gemini's own words.
+tool_calls, length, content_filter) where it has a word, else Gemini's reason in lower case;
+``FINISH_REASONS`` says what each reason means here, ``blocked`` what a refusal was.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from providers.types import Completion, Message, ToolCall, ToolSpec
-from providers.wire.tool_arguments import parse_tool_call, token_count
+from providers.wire.tool_arguments import parse_tool_call, served_model, token_count
 
-# finish reasons that mean a safety or policy filter stopped the reply (FinishReason in google-genai)
-REFUSAL_FINISH = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY",
-                            "IMAGE_PROHIBITED_CONTENT"})
+FinishKind = Literal["answer", "truncated", "refusal", "malformed", "unreadable", "request", "account"]
+
+# What each ``finishReason`` means here: every member of google-genai's ``FinishReason`` (3.6.1,
+# ``google/genai/types.py``; its docstrings quoted in brief), mapped on purpose —
+# ``tests/providers/test_wire.py`` fails when the installed SDK names one this table does not.
+#   answer     the reply as it is: its text is an answer, its calls are calls
+#   truncated  cut before it finished: its text is not a finished answer (Completion.truncated)
+#   refusal    a safety or policy filter withheld the reply (Refusal)
+#   malformed  the model's call could not be used; fed back to it like a broken call (MalformedToolCall)
+#   unreadable the reply itself is broken: retried like any unreadable reply (ServerError)
+#   request    the request broke a rule of the API: our fault, not the model's (BadRequest)
+#   account    the account may not generate (AuthError: waiting does not help)
+# Source: google-genai 3.6.1 ``types.FinishReason``, checked December 2026.
+FINISH_REASONS: dict[str, FinishKind] = {
+    "FINISH_REASON_UNSPECIFIED": "answer",     # no reason given: read the reply as it is
+    "STOP": "answer",                          # natural stop or stop sequence
+    "MAX_TOKENS": "truncated",                 # ``maxOutputTokens`` reached
+    "CONTINUATION": "truncated",               # per-request token limit; generation not complete
+    "RECITATION": "truncated",                 # withheld as a possible recitation of a source: cut, not a safety refusal
+    "IMAGE_RECITATION": "truncated",           # the same, for an image
+    "LANGUAGE": "truncated",                   # flagged for an unsupported language: no finished answer
+    "OTHER": "truncated",                      # stopped "for a reason not otherwise specified"
+    "IMAGE_OTHER": "truncated",                # image generation stopped, reason unspecified
+    "NO_IMAGE": "truncated",                   # an expected image was not generated
+    "TOO_MANY_TOOL_CALLS": "truncated",        # the server-side tool loop stopped before a final answer
+    "SAFETY": "refusal",                       # may violate safety policies
+    "BLOCKLIST": "refusal",                    # a term from a configured blocklist
+    "PROHIBITED_CONTENT": "refusal",           # may be prohibited content
+    "SPII": "refusal",                         # may contain sensitive personal information
+    "IMAGE_SAFETY": "refusal",                 # a generated image may violate safety policies
+    "IMAGE_PROHIBITED_CONTENT": "refusal",     # a generated image may be prohibited
+    "MODEL_ARMOR": "refusal",                  # blocked by Model Armor (Vertex AI)
+    "ESCALATION": "refusal",                   # filtered by an escalation rule
+    "MALFORMED_FUNCTION_CALL": "malformed",    # a syntactically invalid function call
+    "UNEXPECTED_TOOL_CALL": "malformed",       # a call to an undeclared function, or with calling off
+    "MALFORMED_RESPONSE": "unreadable",        # "finishes due to malformed response"
+    "MISSING_THOUGHT_SIGNATURE": "request",    # the request left out a thought signature
+    "PUP_LIMITED_DISABLED": "account",         # account limited or disabled for Prohibited Use Policy violations
+}
+# A reason this table does not know (a newer API) is read as an unfinished reply: never as an answer.
+UNKNOWN_FINISH: FinishKind = "truncated"
 MALFORMED_FINISH = "MALFORMED_FUNCTION_CALL"
 TRUNCATED_FINISH = "MAX_TOKENS"
 # A reply without ids on its calls (older models) gets local ones; those are never sent back.
 LOCAL_ID_PREFIX = "gemini-local-"
+# A reply stopped for a broken call (finish kind ``malformed``) shows no usable call: it reads as
+# one broken call with this id, so the agent loop handles it as it handles a broken call on any
+# API (a rejected step, an error the model reads). It never goes back as a ``functionCall`` (the
+# model made none the API would take, and Gemini 3 wants a thought signature on every one): its
+# error goes back as the user's text instead.
+UNREADABLE_CALL_ID = "gemini-unreadable"
 
 # google.rpc status names of the HTTP statuses the API answers with
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -97,12 +141,14 @@ def _function_response_part(message: Message) -> dict[str, Any]:
     return {"functionResponse": body}
 
 
-def _model_content(message: Message) -> dict[str, Any]:
+def _model_content(message: Message) -> dict[str, Any] | None:
+    """The model's turn as it goes back; None for a turn with nothing the API would take (only an
+    unreadable call)."""
     if message.replay:  # the reply's own content, thought signatures and all
         return message.replay[0]
     parts: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
-    parts += [function_call_part(call) for call in message.tool_calls]
-    return {"role": "model", "parts": parts}
+    parts += [function_call_part(call) for call in message.tool_calls if call.id != UNREADABLE_CALL_ID]
+    return {"role": "model", "parts": parts} if parts else None
 
 
 def contents_to_wire(messages: tuple[Message, ...] | list[Message]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -114,9 +160,12 @@ def contents_to_wire(messages: tuple[Message, ...] | list[Message]) -> tuple[dic
         if message.role == "system":
             continue
         if message.role == "assistant":
-            contents.append(_model_content(message))
+            content = _model_content(message)
+            if content is not None:
+                contents.append(content)
             continue
-        part = _function_response_part(message) if message.role == "tool" else {"text": message.content}
+        answers_call = message.role == "tool" and message.tool_call_id != UNREADABLE_CALL_ID
+        part = _function_response_part(message) if answers_call else {"text": message.content}
         last = contents[-1] if contents else None
         answering = last is not None and any("functionResponse" in p for p in last.get("parts") or ())
         if last is not None and last.get("role") == "user" and (message.role == "tool" or answering):
@@ -221,6 +270,17 @@ def reply_to_wire(*, response_id: str, model: str, text: str, tool_calls: tuple[
     return {"candidates": [candidate], "usageMetadata": usage, "modelVersion": model, "responseId": response_id}
 
 
+def finish_kind(finish: str) -> FinishKind:
+    """What a ``finishReason`` means here (``FINISH_REASONS``)."""
+    return FINISH_REASONS.get(finish, UNKNOWN_FINISH)
+
+
+def finish_of(body: dict[str, Any]) -> str:
+    """The first candidate's ``finishReason`` as sent (STOP when it names none)."""
+    candidates = body.get("candidates") or []
+    return (field(candidates[0], "finishReason") if candidates else None) or "STOP"
+
+
 def blocked(body: dict[str, Any]) -> str | None:
     """Why the reply was withheld by a filter (``block_reason SAFETY``, ``finish_reason
     PROHIBITED_CONTENT`` …), or None when it was not."""
@@ -228,33 +288,38 @@ def blocked(body: dict[str, Any]) -> str | None:
     reason = field(feedback, "blockReason")
     if reason and reason != "BLOCKED_REASON_UNSPECIFIED":
         return f"block_reason {reason}"
-    candidates = body.get("candidates") or []
-    finish = field(candidates[0], "finishReason") if candidates else None
-    return f"finish_reason {finish}" if finish in REFUSAL_FINISH else None
+    finish = finish_of(body)
+    return f"finish_reason {finish}" if finish_kind(finish) == "refusal" else None
 
 
-def malformed_call(body: dict[str, Any]) -> str | None:
-    """The API's account of a call it could not parse (finish ``MALFORMED_FUNCTION_CALL``), or None."""
-    candidates = body.get("candidates") or []
-    if not candidates or field(candidates[0], "finishReason") != MALFORMED_FINISH:
-        return None
-    return field(candidates[0], "finishMessage") or "the model produced a function call that is not valid"
+def _unreadable_call(candidate: dict[str, Any], finish: str) -> ToolCall:
+    """The broken call of a reply stopped for one, as the API describes it (``finishMessage``,
+    often empty: googleapis/python-genai#1789); it names no tool."""
+    message = field(candidate, "finishMessage")
+    raw = message if isinstance(message, str) else ""
+    return ToolCall(id=UNREADABLE_CALL_ID, name="", raw_arguments=raw,
+                    error=f"{finish}: {raw[:200]}" if raw else f"{finish}: the function call could not be used")
 
 
 def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Completion:
     """The first candidate as a Completion: its content kept as ``replay``, usage split into
-    visible and thinking tokens (``candidatesTokenCount`` excludes thoughts)."""
+    visible and thinking tokens (``candidatesTokenCount`` excludes thoughts). A reply stopped for
+    a broken call (``malformed``) holds one broken call (``UNREADABLE_CALL_ID``) and nothing to
+    replay: the API already judged its calls unusable, and they never run. ``finish_reason`` is the OpenAI word where there is one,
+    else Gemini's reason in lower case (``recitation``)."""
     candidates = body.get("candidates") or []
     candidate = candidates[0] if candidates else {}
     content = candidate.get("content") or {}
     parts = content.get("parts") or []
-    calls = calls_from_parts(parts)
-    finish = field(candidate, "finishReason") or "STOP"
+    finish = finish_of(body)
+    kind = finish_kind(finish)
+    calls = calls_from_parts(parts) if kind != "malformed" else (_unreadable_call(candidate, finish),)
     usage = field(body, "usageMetadata") or {}
     thoughts = token_count(field(usage, "thoughtsTokenCount"))
     refused = blocked(body) is not None
     finish_reason = ("content_filter" if refused else "length" if finish == TRUNCATED_FINISH
-                     else "tool_calls" if calls else "stop" if finish == "STOP" else finish.lower())
+                     else "tool_calls" if calls and kind == "answer" else "stop" if kind == "answer"
+                     else finish.lower())
     return Completion(
         text=_visible_text(parts),
         tool_calls=calls,
@@ -265,9 +330,10 @@ def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Com
         latency_s=latency_s,
         reasoning_tokens=thoughts,
         cached_input_tokens=token_count(field(usage, "cachedContentTokenCount")),
-        truncated=finish == TRUNCATED_FINISH,
-        replay=(content,) if content else (),
+        truncated=kind == "truncated" and not refused,
+        replay=(content,) if content and kind != "malformed" else (),
         reasoning=_thought_text(parts),
+        served_model=served_model(field(body, "modelVersion")),
     )
 
 

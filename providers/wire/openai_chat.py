@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.types import Completion, Message, ToolCall, ToolSpec
-from providers.wire.tool_arguments import parse_tool_call, token_count
+from providers.wire.tool_arguments import parse_tool_call, served_model, token_count
 
 # -- tools -------------------------------------------------------------------------------------
 
@@ -138,6 +138,7 @@ def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Com
         reasoning_tokens=_detail(usage, "completion_tokens_details", "reasoning_tokens"),
         cached_input_tokens=_detail(usage, "prompt_tokens_details", "cached_tokens"),
         truncated=finish_reason == "length",
+        served_model=served_model(body.get("model")),
     )
 
 

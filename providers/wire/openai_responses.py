@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.types import Completion, Message, ToolCall, ToolSpec
-from providers.wire.tool_arguments import parse_tool_call, token_count
+from providers.wire.tool_arguments import parse_tool_call, served_model, token_count
 
 # -- tools -------------------------------------------------------------------------------------
 
@@ -222,4 +222,5 @@ def completion_from_wire(body: dict[str, Any], *, latency_s: float = 0.0) -> Com
         cached_input_tokens=_detail(usage, "input_tokens_details", "cached_tokens"),
         truncated=status == "incomplete" and not refused,
         replay=tuple(output), reasoning="\n\n".join(s for s in summaries if s),
+        served_model=served_model(body.get("model")),
     )

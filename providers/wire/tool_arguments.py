@@ -1,4 +1,5 @@
-"""Tool-call arguments as they travel on the wire: JSON text (OpenAI) or an object (Anthropic)."""
+"""Fields of a reply read as untrusted input: tool-call arguments as they travel on the wire (JSON text
+(OpenAI) or an object (Anthropic)), usage counts, the served model's name."""
 
 from __future__ import annotations
 
@@ -41,3 +42,11 @@ def token_count(value: Any) -> int:
     except (TypeError, ValueError, OverflowError):  # junk, or JSON's 1e999 (infinity)
         return 0
     return max(0, count)
+
+
+MODEL_NAME_CHARS = 200
+
+
+def served_model(value: Any) -> str | None:
+    """The model name a reply says served it: non-empty text, clipped; None for anything else."""
+    return value[:MODEL_NAME_CHARS] if isinstance(value, str) and value else None

@@ -20,6 +20,7 @@ from providers.errors import (
     BadRequest,
     ConnectionFailed,
     MalformedToolCall,
+    OutcomeError,
     ProviderError,
     QuotaExhausted,
     RateLimited,
@@ -32,8 +33,17 @@ from providers.types import Completion, Outcome
 # Providers echo keys masked as "sk-ab****wxyz": neither the key nor its masked form may reach a message.
 _MASKED_KEY = re.compile(r"[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]*")
 _KEY_LIKE = re.compile(r"\b(?:sk|sk-ant|sk-proj)-[A-Za-z0-9_\-]{8,}")
-_SAFETY_CODES = {"content_policy_violation", "content_filter", "safety"}
+# ``invalid_prompt``: OpenAI's 400 for a prompt "flagged as potentially violating our usage policy"
+# (alan-turing-institute/t0-1#69, BeehiveInnovations/pal-mcp-server#178): a safety refusal.
+_SAFETY_CODES = {"content_policy_violation", "content_filter", "safety", "invalid_prompt"}
 _SAFETY_WORDS = re.compile(r"content (?:management )?policy|safety system|content filter", re.IGNORECASE)
+# Limits that waiting minutes will not lift, as the error text says them. Anthropic's spend limits:
+# "You have reached your specified API usage limits. You will regain access on 2025-07-01 at
+# 00:00 UTC." (a 400 or 429; anthropics/claude-code#2127, #38035), the workspace's alike; and its
+# 429 "Extra usage is required for long context requests." / "Usage credits are required …"
+# (anthropics/claude-code#33514, #64982). Checked December 2026.
+_SPENT_WORDS = re.compile(r"reached your specified (?:workspace )?API usage limit|regain access on"
+                          r"|(?:extra usage|usage credits) (?:is|are) required", re.IGNORECASE)
 
 
 def aiohttp_client(sdk: Any) -> Any | None:
@@ -68,6 +78,13 @@ def server_error_text(body: object) -> str:
         if isinstance(inner, str):
             return inner
     return "" if body is None else str(body)[:300]
+
+
+def should_retry(headers: Mapping[str, str]) -> bool | None:
+    """The server's own verdict, ``x-should-retry: true|false`` (sent by OpenAI and Anthropic; both
+    SDKs obey it before their status rules, ``_should_retry`` in their ``_base_client``), or None."""
+    value = (headers.get("x-should-retry") or "").strip().lower()
+    return True if value == "true" else False if value == "false" else None
 
 
 def retry_after_s(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
@@ -124,14 +141,28 @@ def outcome_of_status(status: int) -> Outcome:
 
 
 def status_error(provider: str, status: int, message: str, *, code: str | None = None,
-                 retry_after: float | None = None) -> ProviderError:
-    """The typed error for an HTTP error status (message already redacted)."""
+                 retry_after: float | None = None, retry: bool | None = None) -> ProviderError:
+    """The typed error for an HTTP error status (message already redacted). ``retry_after`` is kept
+    on a 429 and a 5xx (a 503 or 529 may send one); ``retry`` is the server's ``x-should-retry``,
+    which overrides the status's rule either way."""
     text = f"{provider}: HTTP {status}" + (f" ({code})" if code else "") + (f": {message}" if message else "")
+    error = _status_error(text, status, message, code=code, retry_after=retry_after)
+    if retry is False and isinstance(error, RateLimited):
+        return QuotaExhausted(text, status=status)
+    if retry is not None and not isinstance(error, OutcomeError):
+        error.retryable = retry
+    return error
+
+
+def _status_error(text: str, status: int, message: str, *, code: str | None,
+                  retry_after: float | None) -> ProviderError:
     error_class = status_error_class(status)
+    if status in (400, 429) and (code == "insufficient_quota" or _SPENT_WORDS.search(message)):
+        return QuotaExhausted(text, status=status)
     if error_class is RateLimited:
-        if code == "insufficient_quota":
-            return QuotaExhausted(text, status=status)
         return RateLimited(text, status=status, retry_after=retry_after)
+    if error_class is ServerError:
+        return ServerError(text, status=status, retry_after=retry_after)
     if status == 400 and is_safety_block(code, message):
         return Refusal(text, status=status)
     return error_class(text, status=status)
@@ -165,7 +196,8 @@ def checked(provider: str, completion: Completion) -> Completion:
     """The completion, unless it is a refusal (Refusal) or has a call whose arguments did not
     parse (MalformedToolCall carrying the completion)."""
     if completion.refusal:
-        raise Refusal(f"{provider}: the model refused (finish_reason {completion.finish_reason})")
+        raise Refusal(f"{provider}: the model refused (finish_reason {completion.finish_reason})",
+                      completion=completion)
     broken = next((call for call in completion.tool_calls if call.error), None)
     if broken is not None:
         raise MalformedToolCall(f"{provider}: {broken.error}", completion=completion)

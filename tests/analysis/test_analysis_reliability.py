@@ -1,6 +1,7 @@
 import pytest
 from run_builders import T0, call, episode, event, write_run
 
+from analysis import findings
 from analysis.load import load_runs
 from analysis.reliability import (
     UNFINISHED,
@@ -9,6 +10,7 @@ from analysis.reliability import (
     provider_outcomes,
     refusals_by_task,
     reliability_table,
+    served_models,
     status_table,
 )
 
@@ -177,6 +179,28 @@ def test_refusals_per_task_through_episodes(tmp_path):
     assert got["multiverse_math"]["refused_episode_rate"] == 1.0
     assert (got["typewriter_single"]["refusals"], got["typewriter_single"]["refusal_rate"]) == (0, 0.0)
     assert got[UNFINISHED]["refusals"] == 1 and got[UNFINISHED]["refusal_rate"] is None
+
+
+def test_a_served_model_other_than_the_one_asked_for_is_flagged(tmp_path):
+    episodes = [
+        episode(episode_id="a", model_id="mini", provider="openai", model="gpt-5.4-mini"),
+        episode(episode_id="b", model_id="opus", provider="anthropic", model="claude-opus-4-7"),
+        episode(episode_id="c", model_id="sim", provider="simulated", model="noisy"),
+    ]
+    calls = [
+        call(episode_id="a", model_id="mini", provider="openai", served_model="gpt-5.4-mini-2026-03-01"),
+        call(episode_id="a", model_id="mini", provider="openai", step=1, served_model="gpt-5.4-nano"),
+        call(episode_id="b", model_id="opus", provider="anthropic", served_model="claude-opus-4-7"),
+        call(episode_id="b", model_id="opus", provider="anthropic", step=1, outcome="http_5xx", http_status=503),
+        call(episode_id="c", model_id="sim", served_model="sim"),  # the simulator is asked by the model's id
+    ]
+    data = _data(tmp_path, calls, episodes)
+    table = served_models(data.calls, data.episodes)
+    got = {(r["model_id"], r["served_model"]): (r["attempts"], r["differs"]) for r in table.iter_rows(named=True)}
+    assert got == {("mini", "gpt-5.4-mini-2026-03-01"): (1, False), ("mini", "gpt-5.4-nano"): (1, True),
+                   ("opus", "claude-opus-4-7"): (1, False), ("sim", "sim"): (1, False)}
+    (line,) = findings.served_models(table)  # the report's finding names the one that differs
+    assert "gpt-5.4-mini" in line and "gpt-5.4-nano" in line
 
 
 def test_errors_per_minute_since_the_first_attempt(tmp_path):

@@ -115,6 +115,18 @@ async def test_model_calls_carry_reasoning_and_prices(tmp_path):
     await endpoints.aclose()
 
 
+async def test_a_model_that_thinks_by_default_records_that_default(tmp_path):
+    """No reasoning set on a model the catalog says thinks anyway: the record says what it did."""
+    text = BASE + ("  - {id: opus, provider: anthropic, model: claude-opus-4-7}\n"
+                   "  - {id: old, provider: anthropic, model: claude-opus-4-5}\n")
+    config = load_config(write(tmp_path, text))
+    endpoints = Endpoints(config, shares=gate_shares(config, 1, 0), simulator_url="http://127.0.0.1:9")
+    assert endpoints.model_call("opus", "native").reasoning_label == "adaptive (default)"
+    assert endpoints.model_call("old", "native").reasoning_label is None  # does not think unasked
+    assert endpoints.model_call("claude@max", "native").reasoning_label == "max"  # a setting is recorded as set
+    await endpoints.aclose()
+
+
 def test_max_tokens_param_reaches_the_openai_endpoint(tmp_path):
     text = BASE + ("  - {id: vllm, provider: openai, model: qwen, base_url: 'http://127.0.0.1:8000/v1',\n"
                    "     max_tokens_param: max_completion_tokens}\n"
@@ -231,3 +243,15 @@ def test_variant_ids_must_not_collide_with_another_models(tmp_path):
 def test_a_judge_names_a_variant(tmp_path):
     assert "judge 'claude' is not a model id" in error_of(write(tmp_path, BASE + "judge: claude\n"))
     assert load_config(write(tmp_path, BASE + "judge: claude@max\n")).judge == "claude@max"
+
+
+def test_reasoning_summary_reaches_the_responses_adapter_and_is_refused_elsewhere(tmp_path):
+    text = BASE + ("  - {id: gpt-sum, provider: openai, api: responses, model: gpt-5.5, reasoning_summary: concise}\n"
+                   "  - {id: gpt-plain, provider: openai, api: responses, model: gpt-5.5}\n")
+    config = load_config(write(tmp_path, text))
+    endpoints = Endpoints(config, shares=gate_shares(config, 1, 0), simulator_url="http://127.0.0.1:9")
+    assert endpoints._endpoint(config.model("gpt-sum")).options == {"reasoning_summary": "concise"}
+    assert endpoints._endpoint(config.model("gpt-plain")).options == {}  # unset: never sent
+    refused = error_of(write(tmp_path, BASE + "  - {id: c, provider: anthropic, model: claude-opus-4-7, "
+                                              "reasoning_summary: auto}\n"))
+    assert "reasoning_summary" in refused and "Responses API" in refused

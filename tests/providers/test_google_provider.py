@@ -229,9 +229,66 @@ async def test_filters_are_refusals_with_their_reason(canned, google_for, reply,
 
 async def test_malformed_function_call_is_a_malformed_outcome(canned, google_for):
     server = await canned(200, {"candidates": [{"finishReason": "MALFORMED_FUNCTION_CALL",
-                                                "finishMessage": "Malformed function call: print(default_api.add(a="}]})
-    with pytest.raises(MalformedToolCall, match="MALFORMED_FUNCTION_CALL: Malformed function call: print"):
+                                                "finishMessage": "Malformed function call: print(default_api.add(a="}],
+                                "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 6}})
+    with pytest.raises(MalformedToolCall, match="MALFORMED_FUNCTION_CALL: Malformed function call: print") as caught:
         await google_for(server.url).complete(request())
+    # a broken call like any other API's, so the agent loop feeds it back; its tokens were billed
+    completion = caught.value.completion
+    assert completion is not None and (completion.input_tokens, completion.output_tokens) == (40, 6)
+    (call,) = completion.tool_calls
+    assert call.id == google_genai.UNREADABLE_CALL_ID and call.error and not completion.replay
+
+
+async def test_an_unreadable_call_goes_back_as_user_text_not_a_function_call(canned, google_for):
+    """Fed back, the broken call the API never showed is no ``functionCall`` (none without a thought
+    signature is taken) and its error no ``functionResponse``: the user says what went wrong."""
+    server = await canned(200, OK_REPLY)
+    broken = google_genai.completion_from_wire({"candidates": [{"finishReason": "UNEXPECTED_TOOL_CALL"}]})
+    (call,) = broken.tool_calls
+    messages = (*MESSAGES, broken.as_message(),
+                Message(role="tool", content="Error: that call could not be used", tool_call_id=call.id, name=""))
+    await google_for(server.url).complete(request(messages=messages))
+    contents = server.received[0][1]["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    assert contents[-1]["parts"][-1] == {"text": "Error: that call could not be used"}
+    assert not any("functionCall" in p for p in contents[1]["parts"][1:])
+
+
+def test_every_finish_reason_of_the_sdk_is_mapped_on_purpose():
+    from google.genai import types as genai_types
+
+    assert {reason.value for reason in genai_types.FinishReason} <= set(google_genai.FINISH_REASONS)
+
+
+@pytest.mark.parametrize(("finish", "error"), [
+    ("MALFORMED_RESPONSE", ServerError), ("MISSING_THOUGHT_SIGNATURE", BadRequest),
+    ("PUP_LIMITED_DISABLED", AuthError), ("SAFETY", Refusal), ("MODEL_ARMOR", Refusal),
+    ("UNEXPECTED_TOOL_CALL", MalformedToolCall),
+])
+async def test_finish_reasons_that_are_not_answers_raise_their_error(canned, google_for, finish, error):
+    server = await canned(200, {"candidates": [{"finishReason": finish}]})
+    with pytest.raises(error, match=finish):
+        await google_for(server.url).complete(request())
+
+
+@pytest.mark.parametrize("finish", ["RECITATION", "OTHER", "CONTINUATION", "LANGUAGE", "SOMETHING_NEW"])
+async def test_finish_reasons_that_cut_the_reply_leave_it_unfinished_not_refused(canned, google_for, finish):
+    server = await canned(200, {"candidates": [{"content": {"role": "model", "parts": [{"text": "The answer"}]},
+                                                "finishReason": finish}]})
+    completion = await google_for(server.url).complete(request())
+    assert completion.truncated and not completion.refusal and completion.finish_reason == finish.lower()
+
+
+async def test_a_refusal_keeps_the_usage_it_was_billed(canned, google_for):
+    server = await canned(200, {"candidates": [{"finishReason": "SAFETY"}],
+                                "usageMetadata": {"promptTokenCount": 31, "candidatesTokenCount": 2},
+                                "modelVersion": "gemini-test-002"})
+    with pytest.raises(Refusal) as caught:
+        await google_for(server.url).complete(request())
+    completion = caught.value.completion
+    assert completion is not None and (completion.input_tokens, completion.output_tokens) == (31, 2)
+    assert completion.served_model == "gemini-test-002"
 
 
 async def test_max_tokens_marks_the_reply_truncated(canned, google_for):

@@ -64,13 +64,25 @@ async def test_request_is_stateless_with_flat_tools_and_no_unset_sampling(canned
         "max_output_tokens": 900, "store": False, "include": ["reasoning.encrypted_content"],
         "tools": [{"type": "function", "name": "add", "description": "Add two numbers.",
                    "parameters": TOOL.parameters, "strict": False}],
-        "reasoning": {"effort": "high", "summary": "auto"},
-    }  # no seed (the API has none), no temperature (not set)
+        "reasoning": {"effort": "high"},
+    }  # no seed (the API has none), no temperature (not set), no summary (not asked for: some accounts get a 400)
     request = CompletionRequest(model="m", messages=MESSAGES, temperature=0.2)
     await adapter.complete(request)
     assert server.received[1][1]["temperature"] == 0.2 and "reasoning" not in server.received[1][1]
     assert adapter.wire_params(request) == {"temperature": 0.2, "max_output_tokens": 1024, "store": False,
                                             "include": ["reasoning.encrypted_content"]}
+
+
+async def test_a_reasoning_summary_is_sent_only_when_set(canned):
+    server = await canned(200, OK_REPLY)
+    adapter = OpenAIResponsesProvider(api_key="sk-test", base_url=server.url + "/v1", reasoning_summary="concise")
+    try:
+        await adapter.complete(CompletionRequest(model="m", messages=MESSAGES, reasoning=Reasoning(effort="low")))
+        await adapter.complete(CompletionRequest(model="m", messages=MESSAGES))
+    finally:
+        await adapter.aclose()
+    assert server.received[0][1]["reasoning"] == {"effort": "low", "summary": "concise"}
+    assert server.received[1][1]["reasoning"] == {"summary": "concise"}
 
 
 async def test_every_output_item_goes_back_in_order_then_the_results(canned, responses_adapter):

@@ -70,6 +70,28 @@ async def test_retry_after_is_honoured_exactly() -> None:
     assert clock.sleeps == [2.5, 7.0]
 
 
+async def test_retry_after_on_a_503_or_529_is_honoured_too() -> None:
+    clock = FakeClock()
+    attempt = Script([ServerError("overloaded", status=529, retry_after=4.0),
+                      ServerError("unavailable", status=503, retry_after=1.5), None])
+    assert await policy(clock).call(attempt, label="sim") == "done"
+    assert clock.sleeps == [4.0, 1.5]
+
+
+async def test_the_servers_should_retry_verdict_is_obeyed_either_way() -> None:
+    clock = FakeClock()
+    final = ServerError("no", status=503)
+    final.retryable = False  # x-should-retry: false
+    attempt = Script([final, None])
+    with pytest.raises(ServerError):
+        await policy(clock).call(attempt, label="sim")
+    assert attempt.calls == 1
+    again = BadRequest("conflict", status=409)
+    again.retryable = True  # x-should-retry: true
+    attempt = Script([again, None])
+    assert await policy(clock).call(attempt, label="sim") == "done"
+
+
 async def test_full_jitter_stays_within_the_exponential_envelope() -> None:
     random.seed(1234)
     base, cap, attempts = 0.5, 4.0, 8

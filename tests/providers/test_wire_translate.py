@@ -25,6 +25,7 @@ from providers.wire.translate import (
     redact,
     retry_after_s,
     server_error_text,
+    should_retry,
     status_error,
     transport_error,
 )
@@ -43,13 +44,33 @@ from providers.wire.translate import (
     (400, "invalid_request_error", "Output blocked by content filtering policy", Refusal, "refusal"),
     (400, None, "messages: field required", BadRequest, "bad_request"),
     (408, None, "request timeout", Timeout, "timeout"),
+    # OpenAI's flagged prompt is a refusal, not a bad request
+    (400, "invalid_prompt", "Invalid prompt: your prompt was flagged as potentially violating our usage policy.",
+     Refusal, "refusal"),
+    # Anthropic's spend limits: waiting minutes will not lift them
+    (429, "rate_limit_error", "You have reached your specified API usage limits. You will regain access on "
+     "2026-04-01 at 00:00 UTC.", QuotaExhausted, "http_429"),
+    (400, "invalid_request_error", "You have reached your specified workspace API usage limits. You will regain "
+     "access on 2026-04-01 at 00:00 UTC.", QuotaExhausted, "http_429"),
+    (429, "rate_limit_error", "Extra usage is required for long context requests.", QuotaExhausted, "http_429"),
 ])
 def test_status_error_classes(status, code, message, expected, outcome):
     error = status_error("openai", status, message, code=code, retry_after=2.0)
     assert type(error) is expected and error.outcome == outcome and error.status == status
     assert str(status) in str(error) and message in str(error)
-    if expected is RateLimited:
+    if expected in (RateLimited, ServerError):  # a 503 or 529 may say when to come back too
         assert error.retry_after == 2.0
+
+
+@pytest.mark.parametrize(("status", "header", "retryable", "expected"), [
+    (429, "false", False, QuotaExhausted), (503, "false", False, ServerError), (529, "false", False, ServerError),
+    (409, "true", True, BadRequest), (500, "true", True, ServerError), (429, None, True, RateLimited),
+    (400, None, False, BadRequest),
+])
+def test_x_should_retry_overrides_the_status_rule(status, header, retryable, expected):
+    headers = {} if header is None else {"x-should-retry": header}
+    error = status_error("anthropic", status, "x", retry=should_retry(headers))
+    assert type(error) is expected and error.retryable is retryable
 
 
 @pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529])
@@ -110,8 +131,10 @@ def test_transport_errors_are_judged_by_their_root_cause():
 def test_checked_raises_refusal_and_malformed_with_the_completion():
     ok = Completion(text="done")
     assert checked("openai", ok) is ok
-    with pytest.raises(Refusal):
-        checked("openai", Completion(text="no", refusal=True, finish_reason="content_filter"))
+    refusal = Completion(text="no", refusal=True, finish_reason="content_filter", input_tokens=12, output_tokens=3)
+    with pytest.raises(Refusal) as refused:
+        checked("openai", refusal)
+    assert refused.value.completion is refusal  # its tokens were billed: the gate records them
     broken = Completion(text="", tool_calls=(ToolCall(id="1", name="f", raw_arguments="{", error="not JSON"),))
     with pytest.raises(MalformedToolCall) as caught:
         checked("anthropic", broken)
