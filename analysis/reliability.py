@@ -31,6 +31,8 @@ OUTCOMES = (
     "bad_request",
     "auth",
     "cached",
+    "expired",
+    "canceled",
 )
 CACHED = "cached"  # no attempt: a call the response cache answered
 KEYS = ["run", "provider", "model_id"]

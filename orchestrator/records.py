@@ -155,6 +155,8 @@ class CallRow:
     error_message: str | None = column("why the attempt failed", default=None)
     reasoning_tokens: int = column("part of output_tokens: thinking, as the provider reported it", default=0)
     cached_input_tokens: int = column("part of input_tokens: served from the provider's prompt cache", default=0)
+    batch_id: str | None = column("the provider's batch that carried this attempt; null for an online call",
+                                  default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

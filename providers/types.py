@@ -14,9 +14,11 @@ Role = Literal["system", "user", "assistant", "tool"]
 BreakerState = Literal["closed", "open", "half_open"]
 # The ``calls.outcome`` vocabulary: every attempt ends as one of these (``providers.errors`` gives
 # each failure its value). ``cached`` is no attempt: a call answered from the response cache (no
-# HTTP request, no rate-limit permit).
+# HTTP request, no rate-limit permit). ``expired`` and ``canceled`` end only a batched call: its batch
+# expired or was cancelled before the request ran (``providers.batch``).
 Outcome = Literal[
-    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached"
+    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached",
+    "expired", "canceled",
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # A provider's own wire form of one assistant turn (OpenAI Responses output items, Anthropic content
@@ -156,6 +158,7 @@ class AttemptRecord:
     error_message: str | None = None
     reasoning_tokens: int = 0  # part of output_tokens
     cached_input_tokens: int = 0  # part of input_tokens
+    batch_id: str | None = None  # the batch that carried this attempt (``providers.batch``); None online
 
 
 @runtime_checkable
