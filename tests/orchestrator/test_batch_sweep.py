@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import polars as pl
 import pytest
@@ -63,3 +64,50 @@ def test_each_batch_protocol_runs_every_task_at_half_the_online_cost(tmp_path):
     assert all(sorted(by_id[b]) == sorted(journaled[b]) for b in by_id)
     submitted = [json.loads(line) for line in (run / "batches.jsonl").read_text().splitlines()]
     assert sum(e["kind"] == "submitted" for e in submitted) == sum(s["batches"]["submitted"] for s in stats)
+
+
+@pytest.mark.slow
+def test_a_driver_killed_while_batches_are_pending_resumes_without_paying_twice(tmp_path):
+    from orchestrator.endpoints import simulator_profiles
+    from providers.simulator import SimulatorProcess
+    from providers.simulator.batch_store import BatchConfig
+    from tests.orchestrator.test_chaos import assert_exactly_the_plan, kill_session, start_sweep
+
+    # the simulator stands for the provider's API: it outlives the killed sweep, as OpenAI's would
+    models = [oracle("batch-openai", "openai", batch={"flush_s": 0.5, "poll_s": 0.2}),
+              oracle("batch-anthropic", "anthropic", batch={"flush_s": 0.5, "poll_s": 0.2})]
+    draft = write_config(tmp_path, name="batch-kill", tasks=[{"name": "multiverse_math"}], models=models)
+    with SimulatorProcess(simulator_profiles(load_config(draft)), batch=BatchConfig(processing_s=3.0),
+                          exit_with_parent=False) as sim:
+        path = write_config(tmp_path, name="batch-kill", tasks=[{"name": "multiverse_math"}], models=models,
+                            simulator={"url": sim.base_url})
+        run, log = tmp_path / "runs" / "batch-kill", tmp_path / "sweep.log"
+        process = start_sweep(path, log)
+        try:  # kill once batches are out and not yet answered
+            journal = run / "batches.jsonl"
+            for _ in range(600):
+                if journal.exists() and '"submitted"' in journal.read_text() and sim.stats()["batches"]["submitted"]:
+                    break
+                time.sleep(0.1)
+            assert process.poll() is None, log.read_text()[-3000:]
+            time.sleep(1.0)
+        finally:
+            kill_session(process)
+        before = sim.stats()["batches"]["submitted"]
+        assert before > 0
+        process = start_sweep(path, log)
+        try:
+            assert process.wait(timeout=300) == 0, log.read_text()[-3000:]
+        finally:
+            if process.poll() is None:
+                kill_session(process)
+        stats = sim.stats()["batches"]
+    df = assert_exactly_the_plan(run, path)
+    assert df["correct"].all()
+    ids = [cid for batch in stats["requests"].values() for cid in batch]
+    assert len(ids) == len(set(ids)), "a request was in two batches"
+    assert len(stats["requests"]) == stats["submitted"]
+    journal_ids = [json.loads(line)["batch_id"] for line in (run / "batches.jsonl").read_text().splitlines()
+                   if '"submitted"' in line]
+    assert len(journal_ids) == len(set(journal_ids)) == stats["submitted"], "a batch was submitted twice"
+    assert calls(run)["batch_id"].null_count() == 0
