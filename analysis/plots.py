@@ -32,7 +32,8 @@ from analysis.trajectory import ALL_TASKS
 DPI = 80
 # one colour per outcome, in the order of OUTCOMES (the outcome list itself lives in reliability)
 OUTCOME_COLORS = dict(zip(OUTCOMES, ("#4c9a2a", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
-                                     "#7f7f7f", "#17becf", "#aec7e8"), strict=True))
+                                     "#7f7f7f", "#17becf", "#aec7e8", "#c49c94", "#dbdb8d"),
+                          strict=True))
 MAX_PANELS = 8
 
 

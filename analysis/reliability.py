@@ -33,6 +33,8 @@ OUTCOMES = (
     "bad_request",
     "auth",
     "cached",
+    "expired",
+    "canceled",
 )
 # the transient provider failures whose rates analysis.compare tests between runs
 ERROR_OUTCOMES = ("http_5xx", "http_429", "timeout")

@@ -145,6 +145,7 @@ def call_row(run: str, episode_id: str, step: int, record: AttemptRecord) -> Cal
         output_tokens=record.output_tokens, started_at=record.started_at,
         error_message=record.error_message, reasoning_tokens=record.reasoning_tokens,
         cached_input_tokens=record.cached_input_tokens, served_model=record.served_model,
+        batch_id=record.batch_id,
     )
 
 

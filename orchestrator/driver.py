@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from orchestrator.batches import BatchLog
 from orchestrator.budget import BudgetGuard
 from orchestrator.cache import ResponseStore
 from orchestrator.capacity import episode_slots, gate_shares, places_open_at_the_end
@@ -44,6 +46,8 @@ class RunnerSlot:
     per_gate: Counter[str] = field(default_factory=Counter)
     ticket: Hashable | None = None
     running: int = 0  # of what it holds, the episodes under way at its last exchange
+    acks: list[str] = field(default_factory=list)  # batch journal intents written, to acknowledge
+    known_sent: int = 0  # how many of the batch log's pairs this runner was sent
 
     def hold(self, gate: str, spec: EpisodeSpec) -> None:
         self.holding[spec.episode_id] = (gate, spec)
@@ -67,8 +71,9 @@ class Driver:
     def __init__(self, config: SweepConfig, todo: Sequence[EpisodeSpec], pool: RunnerPool, writer: PartWriter,
                  progress: SweepProgress, *, wait_s: float = 1.0,
                  max_replacements: int = MAX_RUNNER_REPLACEMENTS, cache: ResponseStore | None = None,
-                 budget: BudgetGuard | None = None) -> None:
+                 budget: BudgetGuard | None = None, batch_log: BatchLog | None = None) -> None:
         self.config = config
+        self.batch_log = batch_log  # with batched models: the run's batch journal (orchestrator.batches)
         self.cache = cache
         # with a budget: episodes it refused wait here; once nothing is out and a second look admits
         # none of them, the sweep stops with the budget reached (orchestrator.budget)
@@ -145,9 +150,23 @@ class Driver:
                 batch.append(spec)
                 wanted -= 1
         cached = self.cache.entries_for(batch, self.config) if self.cache is not None and batch else None
-        slot.ticket = self.pool.exchange(slot.handle, batch, self._open_gates(slot), cached)
+        slot.ticket = self.pool.exchange(slot.handle, batch, self._open_gates(slot), cached,
+                                         **self._journal_answer(slot))
         self._by_ticket[slot.ticket] = slot
         return batch
+
+    def _journal_answer(self, slot: RunnerSlot) -> dict[str, Any]:
+        """The runner's batch intents now on disk, and the batches it has not heard of yet."""
+        if self.batch_log is None:
+            return {}
+        answer: dict[str, Any] = {}
+        if slot.acks:
+            answer["acks"], slot.acks = slot.acks, []
+        pairs = self.batch_log.pairs
+        if slot.known_sent < len(pairs):
+            answer["known"] = dict(pairs[slot.known_sent:])
+            slot.known_sent = len(pairs)
+        return {"batches": answer} if answer else {}
 
     def _held(self, gate: str) -> list[int]:
         return [slot.per_gate[gate] for slot in self.slots if gate in slot.targets]
@@ -176,6 +195,8 @@ class Driver:
 
     def collect(self, slot: RunnerSlot, batch: FinishedBatch) -> None:
         """Buffer a returned batch's rows for writing and count its episodes as done."""
+        if batch.batches and self.batch_log is not None:  # durable before the runner may submit
+            slot.acks += self.batch_log.append(batch.batches)
         tables = {kind: batch.table(kind) for kind in TABLES}
         for kind, table in tables.items():
             if table is not None:

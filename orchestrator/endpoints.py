@@ -14,9 +14,13 @@ import functools
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from orchestrator.agent import ModelCall
+from orchestrator.agent import Complete, ModelCall
 from orchestrator.config import ModelConfig, SweepConfig
+from providers.batch.caller import BatchCaller, BatchJournal, BatchSettings
+from providers.batch.clients import make_batch_client
+from providers.catalog.batch import terms as batch_terms
 from providers.catalog.models import Catalog, effective_reasoning, load_catalog
+from providers.errors import ProviderConfigError
 from providers.gate import ProviderGate
 from providers.gate.config import GateConfig
 from providers.registry import EndpointSpec, make_provider
@@ -52,8 +56,10 @@ class Endpoints:
     """Providers and gates of one runner, and the ``ModelCall`` each (model, strategy) uses."""
 
     def __init__(self, config: SweepConfig, *, shares: dict[str, GateConfig], simulator_url: str | None,
-                 on_event: Callable[..., None] | None = None) -> None:
+                 on_event: Callable[..., None] | None = None, journal: BatchJournal | None = None) -> None:
         self._config = config
+        self._journal = journal
+        self._batch_callers: dict[str, BatchCaller] = {}
         self._shares = shares
         self._simulator_url = simulator_url
         self._on_event = on_event
@@ -109,15 +115,24 @@ class Endpoints:
             price = m.price_per_mtok
             # every adapter here reports its wire parameters; a Provider from elsewhere may not
             base = self.provider(m, "native")
+            complete: Complete = functools.partial(gate.complete, provider)
+            factor = 1.0
+            if m.batch_options is not None:
+                if strategy != "native":
+                    raise ProviderConfigError(f"model {m.id!r}: batch runs the native strategy only "
+                                              f"(the {strategy} strategy's calls are not batched)")
+                complete = self._batch_caller(m).complete
+                factor = batch_terms(m.api_format).discount
             self._calls[key] = ModelCall(
                 model_id=m.id, provider_name=m.provider,
-                model=m.model, request_model=m.id if m.provider == "simulated" else m.model,
-                complete=functools.partial(gate.complete, provider),
+                model=m.model, request_model=self._request_model(m),
+                complete=complete,
                 temperature=m.temperature, max_tokens=m.max_tokens,
                 timeout_s=gate.config.timeout_s, send_script=m.provider == "simulated",
-                price_in_per_mtok=price.input if price else None,
-                price_out_per_mtok=price.output if price else None,
-                price_cached_in_per_mtok=price.cached_input if price else None,
+                price_in_per_mtok=price.input * factor if price else None,
+                price_out_per_mtok=price.output * factor if price else None,
+                price_cached_in_per_mtok=(price.cached_input * factor if price and price.cached_input is not None
+                                          else None),
                 reasoning=m.thinking, reasoning_label=self._reasoning_label(m),
                 wire_params=provider.wire_params if hasattr(base, "wire_params") else None,
             )
@@ -133,10 +148,36 @@ class Endpoints:
         default = effective_reasoning(self._catalog.lookup(m.model, m.api_format), None)
         return f"{default} (default)" if default is not None else None
 
+    @staticmethod
+    def _request_model(m: ModelConfig) -> str:
+        return m.id if m.provider == "simulated" else m.model  # the simulator is asked by model id
+
+    def _batch_caller(self, m: ModelConfig) -> BatchCaller:
+        """The model's batch caller (``providers.batch.caller``): one per model, so its calls share batches."""
+        if m.id not in self._batch_callers:
+            options = m.batch_options
+            assert options is not None
+            if self._journal is None:
+                raise ProviderConfigError(f"model {m.id!r}: batch needs the sweep's batch journal")
+            base = self.provider(m, "native")
+            if not hasattr(base, "wire_body"):
+                raise ProviderConfigError(f"model {m.id!r}: its adapter cannot build a batch body")
+            terms = batch_terms(m.api_format)
+            settings = BatchSettings(flush_s=options.flush_s,
+                                     max_requests=min(options.max_requests or terms.max_requests, terms.max_requests),
+                                     max_bytes=terms.max_bytes, poll_s=options.poll_s)
+            self._batch_callers[m.id] = BatchCaller(
+                make_batch_client(self._endpoint(m)), base.wire_body, name=m.gate_key, model=self._request_model(m),
+                model_id=m.id, journal=self._journal, settings=settings,
+                max_attempts=self._config.gate_config(m.gate_key).max_attempts)
+        return self._batch_callers[m.id]
+
     def counters(self) -> dict[str, dict[str, Any]]:
         return {key: dataclasses.asdict(gate.counters) for key, gate in self._gates.items()}
 
     async def aclose(self) -> None:
+        for caller in self._batch_callers.values():
+            await caller.aclose()
         seen: set[int] = set()
         for provider in self._providers.values():
             if id(provider) not in seen:

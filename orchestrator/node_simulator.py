@@ -29,14 +29,15 @@ def needs_own_simulator(config: SweepConfig, *, simulator_node: str | None, node
     """Whether a runner on ``node_id`` needs a simulator of its own: the sweep has simulated models
     and the driver's simulator runs on another node (``simulator_node``; None when unknown, and
     then the driver's is used, as on one machine)."""
-    return uses_simulator(config) and simulator_node is not None and node_id is not None and node_id != simulator_node
+    return (uses_simulator(config) and config.simulator.url is None and simulator_node is not None and node_id is not None
+            and node_id != simulator_node)
 
 
 def start_own_simulator(config: SweepConfig) -> SimulatorProcess:
     """A simulator on this node's 127.0.0.1 with the sweep's profiles and seed, started and healthy."""
     from providers.simulator import SimulatorProcess  # only runners that need one pay for the import
 
-    simulator = SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed)
+    simulator = SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed, batch=config.simulator.batch)
     simulator.start()
     return simulator
 

@@ -34,6 +34,7 @@ class FinishedBatch:
     done_ids: list[str]
     running: int  # episodes under way (not those waiting for a slot)
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    batches: list[dict[str, Any]] = field(default_factory=list)  # batch journal entries (orchestrator.batches)
 
     def table(self, kind: str) -> pa.Table | None:
         """The rows of ``kind`` (episodes, calls, events) this exchange carries, if any."""
@@ -59,10 +60,11 @@ class RunnerPool(Protocol):
         """Each runner's reason it cannot build its providers, or None."""
 
     def exchange(self, handle: object, batch: list[EpisodeSpec], open_gates: Sequence[str] = (),
-                 cached: object | None = None) -> Hashable:
+                 cached: object | None = None, **journal: Any) -> Hashable:
         """Start an exchange (hand over ``batch``, get back what finished; ``open_gates`` may run all
         their episodes at once, ``orchestrator.slots``; with the response cache on, ``cached``
-        carries the batch's entries, ``orchestrator.cache``); returns its ticket."""
+        carries the batch's entries, ``orchestrator.cache``; with batched models, ``batches=`` the
+        batch journal's answer, ``orchestrator.batches``); returns its ticket."""
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:
         """The tickets whose exchange has ended, waiting up to ``timeout_s`` for one."""

@@ -62,8 +62,8 @@ class RayRunnerPool:
         return ray.get([handle.check.remote() for handle in handles])
 
     def exchange(self, handle: Any, batch: list[EpisodeSpec], open_gates: Sequence[str] = (),
-                 cached: Any | None = None) -> Hashable:
-        ticket: Hashable = handle.exchange.remote(batch, open_gates=list(open_gates), cached=cached)
+                 cached: Any | None = None, **journal: Any) -> Hashable:
+        ticket: Hashable = handle.exchange.remote(batch, open_gates=list(open_gates), cached=cached, **journal)
         return ticket
 
     def ready(self, tickets: Sequence[Hashable], timeout_s: float) -> list[Hashable]:

@@ -161,6 +161,8 @@ class CallRow:
     served_model: str | None = column("the model the reply says served it (OpenAI/Anthropic ``model``, Gemini "
                                       "``modelVersion``); None without a reply or when it names none",
                                       default=None)
+    batch_id: str | None = column("the provider's batch that carried this attempt; null for an online call",
+                                  default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,7 @@ from typing import Any
 
 import tasks
 from orchestrator.agent import EpisodeResult, ModelCall, call_row, run_episode
+from orchestrator.batches import RunnerJournal
 from orchestrator.cache import Entries, RunnerCache
 from orchestrator.capacity import episode_slots
 from orchestrator.config import SweepConfig
@@ -29,6 +30,7 @@ from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
 from orchestrator.slots import EpisodeSlots
 from orchestrator.task_sources import register_sources
 from orchestrator.transcripts import transcript_row
+from providers.batch.caller import CALL_SCOPE
 from providers.errors import ProviderConfigError
 from providers.gate.config import GateConfig
 from providers.keys import MissingApiKey
@@ -53,8 +55,12 @@ class EpisodeRunner:
         self._simulator = start_own_simulator(config) if own else None
         if self._simulator is not None:
             simulator_url = self._simulator.base_url
+        self._wakeup = asyncio.Event()
+        # batched models record their batches in the run directory through the driver (orchestrator.batches)
+        self._journal = (RunnerJournal(runner, self._wakeup.set)
+                         if any(m.batch_options is not None for m in config.models) else None)
         self._endpoints = Endpoints(config, shares=shares, simulator_url=simulator_url,
-                                    on_event=self._on_gate_event)
+                                    on_event=self._on_gate_event, journal=self._journal)
         # Slots per gate (orchestrator.capacity): episodes waiting on one endpoint's open breaker
         # must not take the places of another endpoint's episodes.
         self._gate_of = {m.id: m.gate_key for m in config.models}
@@ -63,7 +69,6 @@ class EpisodeRunner:
         self._events: list[EventRow] = []
         self._running: set[asyncio.Task[None]] = set()  # every episode held, running or waiting for a slot
         self._active = 0  # episodes inside their gate's slot
-        self._wakeup = asyncio.Event()
         self._cache = RunnerCache(config) if config.cache.mode != "off" else None
 
     def _on_gate_event(self, provider: str, kind: EventKind, *, at: float | None = None, **fields: Any) -> None:
@@ -73,13 +78,17 @@ class EpisodeRunner:
                                      value=fields.get("value"), detail=fields.get("detail")))
 
     async def exchange(self, specs: list[EpisodeSpec], wait_s: float = 0.5, min_batch_s: float = 0.05,
-                       open_gates: Sequence[str] = (), cached: Entries | None = None) -> FinishedBatch:
+                       open_gates: Sequence[str] = (), cached: Entries | None = None,
+                       batches: dict[str, Any] | None = None) -> FinishedBatch:
         """Start ``specs``; return what finished, waiting up to ``wait_s`` for something to finish.
         ``open_gates``: gates whose queue at the driver is empty, whose episodes may now all run at
         once (``orchestrator.slots``); ``cached``: the response cache's entries for these episodes
-        (``orchestrator.cache``)."""
+        (``orchestrator.cache``); ``batches``: the batch journal's answer (``orchestrator.batches``).
+        A batch about to be submitted ends the wait, so its journal entry reaches the driver now."""
         if cached and self._cache is not None:
             self._cache.receive(cached)
+        if batches and self._journal is not None:
+            self._journal.receive(batches)
         for gate in open_gates:
             if gate in self._slots:
                 await self._slots[gate].open()
@@ -88,7 +97,7 @@ class EpisodeRunner:
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         deadline = time.monotonic() + wait_s
-        if not self._finished and self._running:
+        if not self._finished and self._running and not (self._journal and self._journal.pending):
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=wait_s)
@@ -97,6 +106,7 @@ class EpisodeRunner:
         return self._drain()
 
     async def _run_one(self, spec: EpisodeSpec) -> None:
+        CALL_SCOPE.set(spec.episode_id)  # this task's own context: its batched calls' custom ids
         async with self._slots[self._gate_of[spec.model_id]].place():
             self._active += 1
             try:
@@ -183,6 +193,7 @@ class EpisodeRunner:
             done_ids=[r.episode.episode_id for r in finished],
             running=self._active,
             gates=self._endpoints.counters(),
+            batches=self._journal.drain() if self._journal is not None else [],
         )
 
     def describe(self) -> dict[str, Any]:

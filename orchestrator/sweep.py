@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from rich.console import Console
 
+from orchestrator.batches import BatchLog
 from orchestrator.budget import BudgetGuard
 from orchestrator.cache import ResponseStore
 from orchestrator.config import SweepConfig
@@ -93,7 +94,9 @@ def _drive(config: SweepConfig, todo: list[EpisodeSpec], run_dir: RunDir, writer
             from orchestrator.ray_pool import RayRunnerPool
 
             pool = RayRunnerPool(config, run=run_dir.name, simulator_url=simulator_url)
-            driver = Driver(config, dispatch_order(config, todo), pool, writer, progress, cache=cache, budget=budget)
+            batch_log = BatchLog(run_dir.path) if any(m.batch_options for m in config.models) else None
+            driver = Driver(config, dispatch_order(config, todo), pool, writer, progress, cache=cache, budget=budget,
+                            batch_log=batch_log)
             try:
                 driver.run()
             finally:
@@ -117,9 +120,12 @@ def _start_simulator(stack: ExitStack, config: SweepConfig, run_dir: RunDir) -> 
     """The URL of the driver's simulator when a model uses it (its stats saved as ``stack`` closes)."""
     if not uses_simulator(config):
         return None
+    if config.simulator.url is not None:  # already running, and outliving this sweep: its own stats
+        return config.simulator.url
     from providers.simulator import SimulatorProcess
 
-    sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed))
+    sim = stack.enter_context(SimulatorProcess(simulator_profiles(config), seed=config.simulator.seed,
+                                               batch=config.simulator.batch))
     stack.callback(_save_driver_simulator_stats, sim, run_dir)
     return sim.base_url
 

@@ -69,6 +69,13 @@ class AnthropicProvider:
             arguments["extra_body"] = body
         return arguments
 
+    def wire_body(self, request: CompletionRequest) -> dict[str, Any]:
+        """The JSON body ``complete`` posts for ``request`` (the SDK's arguments with the extra body
+        merged in, the timeout left out): what a batch carries for it (``providers.batch``)."""
+        arguments = self._arguments(request)
+        arguments.pop("timeout")
+        return {**arguments, **arguments.pop("extra_body", {})}
+
     def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
         """The sampling and reasoning fields the body for ``request`` carries, as sent."""
         arguments = self._arguments(request)

@@ -9,7 +9,10 @@ the orchestrator and the reliability report see one vocabulary whatever the prov
     │   ├── RateLimited           HTTP 429                          outcome "http_429"
     │   ├── ServerError           HTTP 5xx, 529 overloaded          outcome "http_5xx"
     │   ├── Timeout               read / connect timeout, HTTP 408  outcome "timeout"
-    │   └── ConnectionFailed      reset, refused, broken stream     outcome "connection"
+    │   ├── ConnectionFailed      reset, refused, broken stream     outcome "connection"
+    │   └── BatchNotRun           a batched request its batch never ran (retried in a later batch)
+    │       ├── BatchExpired      the batch expired first            outcome "expired"
+    │       └── BatchCanceled     the batch was cancelled first      outcome "canceled"
     ├── FatalError                never retried: fail fast with a clear message
     │   ├── BadRequest            any other 4xx (400, 404, 422, …)  outcome "bad_request"
     │   ├── AuthError             401, 403, missing key             outcome "auth"
@@ -71,6 +74,18 @@ class Timeout(RetryableError):
 
 class ConnectionFailed(RetryableError):
     outcome: Outcome = "connection"
+
+
+class BatchNotRun(RetryableError):
+    """A request of a batch that ended before running it: nothing was billed, so it goes into the next batch."""
+
+
+class BatchExpired(BatchNotRun):
+    outcome: Outcome = "expired"
+
+
+class BatchCanceled(BatchNotRun):
+    outcome: Outcome = "canceled"
 
 
 class FatalError(ProviderError):

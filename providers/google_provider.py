@@ -135,6 +135,10 @@ class GoogleProvider:
             body.update(request.extra_body)  # as the SDK merges HttpOptions.extra_body: top-level fields
         return body
 
+    def wire_body(self, request: CompletionRequest) -> dict[str, Any]:
+        """The JSON body ``complete`` posts for ``request``: what a batch carries for it (``providers.batch``)."""
+        return self._body(request)
+
     def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
         """The sampling and reasoning parameters this request's body carries (its ``generationConfig``)."""
         return self._generation_config(request)

@@ -73,6 +73,10 @@ class OpenAIEndpoint:
     def _read(body: dict[str, Any], latency_s: float) -> Completion:
         raise NotImplementedError
 
+    def wire_body(self, request: CompletionRequest) -> dict[str, Any]:
+        """The JSON body ``complete`` posts for ``request``: what a batch carries for it (``providers.batch``)."""
+        return self._body(request)
+
     def wire_params(self, request: CompletionRequest) -> dict[str, Any]:
         """The sampling and reasoning parameters the body for ``request`` carries."""
         body = self._body(request)

@@ -56,6 +56,11 @@ def _key(provider: str, spec: EndpointSpec) -> str:
     return key
 
 
+def provider_key(provider: str, spec: EndpointSpec) -> str:
+    """The API key ``spec`` names for ``provider`` (the batch clients' too); ProviderConfigError when unset."""
+    return _key(provider, spec)
+
+
 def _openai(spec: EndpointSpec) -> Provider:
     if spec.api_format == "openai_responses":
         from providers.openai_responses_provider import OpenAIResponsesProvider

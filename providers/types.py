@@ -14,9 +14,11 @@ Role = Literal["system", "user", "assistant", "tool"]
 BreakerState = Literal["closed", "open", "half_open"]
 # The ``calls.outcome`` vocabulary: every attempt ends as one of these (``providers.errors`` gives
 # each failure its value). ``cached`` is no attempt: a call answered from the response cache (no
-# HTTP request, no rate-limit permit).
+# HTTP request, no rate-limit permit). ``expired`` and ``canceled`` end only a batched call: its batch
+# expired or was cancelled before the request ran (``providers.batch``).
 Outcome = Literal[
-    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached"
+    "ok", "http_5xx", "http_429", "timeout", "connection", "refusal", "bad_request", "auth", "malformed", "cached",
+    "expired", "canceled",
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # A provider's own wire form of one assistant turn (OpenAI Responses output items, Anthropic content
@@ -160,6 +162,7 @@ class AttemptRecord:
     reasoning_tokens: int = 0  # part of output_tokens
     cached_input_tokens: int = 0  # part of input_tokens
     served_model: str | None = None  # the model the reply says served it
+    batch_id: str | None = None  # the batch that carried this attempt (``providers.batch``); None online
 
 
 @runtime_checkable

@@ -27,6 +27,7 @@ from pydantic import (
     Field,
     NonNegativeFloat,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
     PrivateAttr,
     field_validator,
@@ -40,6 +41,7 @@ from providers.gate.config import GateConfig
 from providers.gate.defaults import default_gate
 from providers.keys import key_env_name
 from providers.registry import ApiFormat, ProviderName
+from providers.simulator.batch_store import BatchConfig
 from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
 from providers.types import Reasoning
 from tasks.plugins import TaskSource
@@ -218,6 +220,18 @@ class LocalOptions(_Strict):
         return self.model_dump(exclude_none=True)
 
 
+class BatchOptions(_Strict):
+    """``models[].batch``: the model's calls go through its provider's batch API
+    (``providers.batch.caller``). ``flush_s``: how long a queued call waits for others before its
+    batch is submitted; ``max_requests``: at most this many calls per batch (the API's own limit
+    when unset, ``providers.catalog.batch``); ``poll_s``: the first wait between polls of a batch
+    (then growing, up to a minute)."""
+
+    flush_s: PositiveFloat = 10.0
+    max_requests: PositiveInt | None = None
+    poll_s: PositiveFloat = 5.0
+
+
 class ModelConfig(_Strict):
     """One ``models:`` entry. For ``provider: simulated``, ``model`` is the policy name."""
 
@@ -241,6 +255,7 @@ class ModelConfig(_Strict):
     gate: str | None = Field(None, min_length=1)
     # (added) the Responses API's ``reasoning.summary``; unset: not sent (some accounts get a 400 for it)
     reasoning_summary: Literal["auto", "concise", "detailed"] | None = None
+    batch: bool | BatchOptions = False
 
     # Where this model is written: (index in the file's models, index in its reasoning list or None).
     _entry: tuple[int, int | None] | None = PrivateAttr(None)
@@ -284,6 +299,9 @@ class ModelConfig(_Strict):
         if self.max_tokens_param is not None and (self.provider != "openai" or self.api == "responses"):
             raise _custom("max_tokens_param", "max_tokens_param applies only to provider openai with api: chat",
                           at="max_tokens_param")
+        if self.batch is not False and self.provider == "local":
+            raise _custom("batch", "batch applies only to models of a provider with a batch API "
+                          "(openai, anthropic, google, simulated)", at="batch")
         if self.reasoning is not None:
             if self.provider == "local":
                 raise _custom("reasoning", "reasoning does not apply to local models", at="reasoning")
@@ -333,6 +351,13 @@ class ModelConfig(_Strict):
         return expanded
 
     @property
+    def batch_options(self) -> BatchOptions | None:
+        """How this model's calls are batched; None when they go online."""
+        if self.batch is False:
+            return None
+        return BatchOptions() if self.batch is True else self.batch
+
+    @property
     def gate_key(self) -> str:
         """The provider endpoint whose gate governs this model (see the module docstring)."""
         if self.gate:
@@ -364,7 +389,15 @@ class RayConfig(_Strict):
 
 
 class SimulatorSettings(_Strict):
+    """``simulator:``: the seed of its policies and faults; ``batch``: how its batch API behaves
+    (``providers.simulator.batch_store.BatchConfig``: processing time, failures, expiry); ``url``:
+    a simulator already running (``python -m providers.simulator``) to use instead of starting one,
+    one that outlives the sweep as a provider's API does (its profiles, seed and batch settings are
+    its own command line's)."""
+
     seed: int = 0
+    batch: BatchConfig = Field(default_factory=BatchConfig)
+    url: str | None = Field(None, pattern=_URL)
 
 
 CacheMode = Literal["off", "read", "write", "readwrite"]  # orchestrator.cache
@@ -481,11 +514,12 @@ def config_hash(config: SweepConfig) -> str:
     # keys added since the first schema hash as if absent while at their defaults, so a run made
     # before they existed still resumes
     _drop_defaults(data, {"scoring": DEFAULT_SCORING})
+    _drop_defaults(data["simulator"], {"batch": BatchConfig().model_dump(mode="json"), "url": None})
     for selection in data["tasks"]:
         _drop_defaults(selection, {"dataset": DEFAULT_DATASET, "module": None, "path": None, "mcp": None})
     for model in data["models"]:
-        _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None})
-        _drop_defaults(model, {"reasoning_summary": None})
+        _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None, "batch": False,
+                               "reasoning_summary": None})
         if model["price_per_mtok"]:
             _drop_defaults(model["price_per_mtok"], {"cached_input": None})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))

@@ -19,7 +19,6 @@ import openai
 from providers.batch._common import error_result, reply_result
 from providers.batch.types import (
     BatchHandle,
-    BatchOnlyOutcome,
     BatchResult,
     BatchState,
     BatchStatus,
@@ -29,7 +28,7 @@ from providers.batch.types import (
 )
 from providers.errors import BadRequest, ServerError
 from providers.openai_provider import translate_sdk_error
-from providers.types import Completion
+from providers.types import Completion, Outcome
 from providers.wire import openai_chat, openai_responses
 from providers.wire.translate import aiohttp_client
 
@@ -40,7 +39,7 @@ STATES: dict[str, BatchState] = {"validating": "pending", "in_progress": "runnin
                                  "cancelling": "running", "completed": "ended", "expired": "ended",
                                  "cancelled": "ended", "failed": "failed"}
 # error-file codes of requests the batch never ran
-NOT_RUN: dict[str, BatchOnlyOutcome] = {"batch_expired": "expired", "batch_cancelled": "canceled"}
+NOT_RUN: dict[str, Outcome] = {"batch_expired": "expired", "batch_cancelled": "canceled"}
 _PARSERS = {"/v1/chat/completions": openai_chat.completion_from_wire,
             "/v1/responses": openai_responses.completion_from_wire}
 

@@ -16,11 +16,6 @@ from providers.types import Completion, Outcome
 if TYPE_CHECKING:
     from providers.errors import ProviderError
 
-# A request's fate when the batch never ran it: the batch expired or was cancelled first. Not in
-# ``providers.errors.Outcome`` (an online attempt cannot end so); to be added there when batches
-# are recorded as calls.
-BatchOnlyOutcome = Literal["expired", "canceled"]
-BatchOutcome = Outcome | BatchOnlyOutcome
 # Where a batch is, in one vocabulary for the three APIs: ``pending`` (accepted, not yet
 # running), ``running``, ``ended`` (results readable: completed, expired or cancelled — partial
 # results included), ``failed`` (rejected as a whole: no results; ``errors`` says why).
@@ -60,10 +55,10 @@ class BatchStatus:
 
 @dataclass(frozen=True)
 class CallFailure:
-    """A request of a batch that got no usable reply: ``outcome`` in the calls vocabulary (plus
-    ``expired`` / ``canceled``), ``status`` the HTTP status it was answered with, if any."""
+    """A request of a batch that got no usable reply: ``outcome`` in the calls vocabulary
+    (``expired`` / ``canceled`` for a request the batch never ran), ``status`` the HTTP status it was answered with, if any."""
 
-    outcome: BatchOutcome
+    outcome: Outcome
     message: str
     status: int | None = None
     completion: Completion | None = field(default=None, compare=False)  # what a malformed reply said

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from providers.simulator.batch_store import BatchConfig
 from providers.simulator.config import ModelProfile, profiles_from_json
 from providers.simulator.server import SimulatorServer, require_loopback
 
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="JSON file: {model name: profile} (policy, latency_ms, faults, noise, seed)")
     parser.add_argument("--seed", type=int, default=0, help="server seed for faults and policies (default 0)")
     parser.add_argument("--port-file", type=Path, help="write the bound port to this file once serving")
+    parser.add_argument("--batch", help="JSON: how the batch API behaves (processing_s, failure_rate, "
+                        "expire_after_s, seed)")
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="stop when the process that started this one exits")
     return parser
@@ -68,7 +71,7 @@ async def _serve(args: argparse.Namespace, profiles: dict[str, ModelProfile]) ->
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
             loop.add_signal_handler(signum, stop.set)
-    async with SimulatorServer(profiles, seed=args.seed, host=args.host, port=args.port) as server:
+    async with SimulatorServer(profiles, seed=args.seed, host=args.host, port=args.port, batch=args.batch) as server:
         if args.port_file:
             _write_port(args.port_file, server.port)
         print(f"simulator listening on {server.base_url}", flush=True)
@@ -86,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     profiles = _load_profiles(parser, args.config)
+    try:
+        args.batch = BatchConfig.model_validate_json(args.batch) if args.batch else None
+    except ValidationError as exc:
+        parser.error(f"invalid --batch: {exc.errors()[0]['msg']}")
     try:
         asyncio.run(_serve(args, profiles))
     except OSError as exc:

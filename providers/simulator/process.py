@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from providers.simulator.batch_store import BatchConfig
 from providers.simulator.config import ModelProfile, profiles_to_json
 from providers.simulator.urls import SimulatorUrls
 
@@ -36,10 +37,15 @@ class SimulatorProcess(SimulatorUrls):
     """``with SimulatorProcess(profiles, seed=1) as sim:`` runs ``python -m providers.simulator`` on
     127.0.0.1 with a free port, waits until it answers, and terminates it on exit (killed after a
     short grace). Same URL properties as ``SimulatorServer``; ``stats()`` fetches ``/stats``.
+    ``batch``: how its batch API behaves; ``exit_with_parent=False`` lets it outlive a killed parent
+    (as a provider's API outlives a killed sweep: the batch failure drills).
     ``async with`` does the blocking start and stop in a thread."""
 
     def __init__(self, profiles: dict[str, ModelProfile] | None = None, *, seed: int = 0,
-                 startup_timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+                 startup_timeout_s: float = STARTUP_TIMEOUT_S, batch: BatchConfig | None = None,
+                 exit_with_parent: bool = True) -> None:
+        self._batch = batch
+        self._exit_with_parent = exit_with_parent
         self._profiles = dict(profiles or {})
         self._seed = seed
         self._startup_timeout_s = startup_timeout_s
@@ -55,8 +61,11 @@ class SimulatorProcess(SimulatorUrls):
         config, port_file, log = workdir / "profiles.json", workdir / "port", workdir / "simulator.log"
         config.write_text(profiles_to_json(self._profiles))
         command = [sys.executable, "-m", "providers.simulator", "--host", "127.0.0.1", "--port", "0",
-                   "--config", str(config), "--seed", str(self._seed), "--port-file", str(port_file),
-                   "--exit-with-parent"]
+                   "--config", str(config), "--seed", str(self._seed), "--port-file", str(port_file)]
+        if self._exit_with_parent:
+            command.append("--exit-with-parent")
+        if self._batch is not None:
+            command += ["--batch", self._batch.model_dump_json()]
         with log.open("wb") as log_file:
             self._process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, env=_child_env())
