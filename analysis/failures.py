@@ -22,7 +22,7 @@ COLUMNS: dict[str, pl.DataType] = {"episode_id": pl.String(), "status": pl.Strin
                                    "error_message": pl.String()}
 # Order matters: a URL holds numbers, an id may be all digits.
 _PLACEHOLDERS = (
-    (r"https?://\S+", "<url>"),
+    (r"https?://[^\s)\]'\"]+", "<url>"),
     (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "<id>"),
     (r"\b(?:req|msg|call|chatcmpl|resp|run|toolu)[-_][A-Za-z0-9_-]+", "<id>"),
     (r"\b[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*\b",
