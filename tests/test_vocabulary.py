@@ -8,7 +8,7 @@ import polars as pl
 import providers.errors as errors
 from analysis import accuracy, load, plots, reliability
 from orchestrator.config import DEFAULT_GATES, ModelConfig
-from orchestrator.records import CALL_OUTCOMES, EPISODE_STATUSES, SCHEMAS, SCORED_STATUSES
+from orchestrator.records import CALL_OUTCOMES, EPISODE_STATUSES, RETRYABLE_STATUSES, SCHEMAS, SCORED_STATUSES
 from providers.registry import FACTORIES, PROVIDER_NAMES
 
 
@@ -25,6 +25,8 @@ def test_analysis_knows_every_status_and_scores_the_same_ones():
     assert sorted(accuracy.STATUSES) == sorted(EPISODE_STATUSES)
     assert accuracy.SCORED_STATUSES == SCORED_STATUSES
     assert set(accuracy.EXCLUDED_STATUSES) == set(EPISODE_STATUSES) - set(SCORED_STATUSES) - {"refused"}
+    # what the analysis counts as failed (the causes of failure) is what sweep --retry-errors runs again
+    assert set(accuracy.EXCLUDED_STATUSES) == set(RETRYABLE_STATUSES)
 
 
 def test_every_column_analysis_reads_is_written_with_that_type():
