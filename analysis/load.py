@@ -9,7 +9,11 @@ The columns checked here are the ones the analysis reads; the rest of a part fil
 ``tool_calls`` lists, answers, messages) is left to projection pushdown and never read. Columns
 the analysis can do without (``difficulty``, ``judge_correct``, ``breaker_state``, …) are
 optional: a part file without them reads them as null, so older parts load beside newer ones.
-The ``run`` column is set from the manifest's name, so two directories always stay apart.
+The ``run`` column is set from the manifest's name, so two directories always stay apart (two
+runs of the same name, such as ``x`` and its ``--fresh`` copy ``x-2``, by their directories' names).
+An episode run again by ``sweep --retry-errors`` has several rows; every episodes scan here keeps
+only its latest attempt (``latest_attempts``), while the calls of every attempt stay (they were
+real HTTP attempts).
 Part files whose name starts with a dot are skipped (a writer's temporary files).
 """
 
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +81,7 @@ REQUIRED_COLUMNS: dict[str, dict[str, pl.DataType]] = {
 OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "episodes": {"judge_correct": pl.Boolean(), "difficulty": pl.Int64(), "model": pl.String(),
                  "reasoning_tokens": pl.Int64(), "cached_input_tokens": pl.Int64(), "truncated": pl.Boolean(),
-                 "reasoning": pl.String(), "dataset": pl.String(), "scoring": pl.String()},
+                 "reasoning": pl.String(), "dataset": pl.String(), "scoring": pl.String(), "attempt": pl.Int64()},
     "calls": {"retry_after_s": pl.Float64(), "breaker_state": pl.String(), "reasoning_tokens": pl.Int64(),
               "cached_input_tokens": pl.Int64(), "served_model": pl.String()},
     "events": {"value": pl.Float64(), "detail": pl.String()},
@@ -220,6 +224,13 @@ def scan_scores(run: RunInfo, name: str) -> pl.LazyFrame:
     return pl.scan_ipc(parts).select([pl.col(c).cast(t) for c, t in SCORE_COLUMNS.items()])
 
 
+def latest_attempts(episodes: pl.LazyFrame) -> pl.LazyFrame:
+    """Each episode's row of its latest attempt (``attempt`` null in runs written before it
+    existed: a first attempt)."""
+    attempt = pl.col("attempt").fill_null(1)
+    return episodes.filter(attempt == attempt.max().over("run", "episode_id"))
+
+
 def _with_scores(episodes: pl.LazyFrame, scores: pl.LazyFrame) -> pl.LazyFrame:
     """The episodes with their score columns taken from ``scores`` (null where it has no row)."""
     replaced = [c for c in SCORE_COLUMNS if c != "episode_id"]
@@ -232,13 +243,9 @@ def load_runs(run_dirs: Sequence[Path | str], scores: str | None = None) -> RunD
     ``scores``: the rescoring (``scores/<name>``) whose scores replace each run's own."""
     if not run_dirs:
         raise AnalysisError("no run directory given")
-    runs = [_read_manifest(Path(d)) for d in run_dirs]
-    seen: dict[str, Path] = {}
-    for run in runs:
-        if run.name in seen:
-            raise AnalysisError(f"run name '{run.name}' appears twice: {seen[run.name]} and {run.path}")
-        seen[run.name] = run.path
+    runs = _distinct_names([_read_manifest(Path(d)) for d in run_dirs])
     scans = {table: [scan_table(run, table) for run in runs] for table in TABLES}
+    scans["episodes"] = [latest_attempts(frame) for frame in scans["episodes"]]
     if scores is not None:
         scans["episodes"] = [_with_scores(frame, scan_scores(run, scores))
                              for frame, run in zip(scans["episodes"], runs, strict=True)]
@@ -246,12 +253,40 @@ def load_runs(run_dirs: Sequence[Path | str], scores: str | None = None) -> RunD
     return RunData(runs=runs, **tables)
 
 
+def _distinct_names(runs: list[RunInfo]) -> list[RunInfo]:
+    """The runs, each named apart: by its manifest's name, else (two runs of one name, e.g. a run
+    and its ``--fresh`` copy) by its directory's name, else by its path."""
+    def shared(names: list[str]) -> set[str]:
+        return {name for name in names if names.count(name) > 1}
+
+    by_name = shared([run.name for run in runs])
+    by_dir = shared([run.path.name for run in runs if run.name in by_name])
+    if len({run.path.resolve() for run in runs}) < len(runs):
+        twice = next(run.path for run in runs if [r.path.resolve() for r in runs].count(run.path.resolve()) > 1)
+        raise AnalysisError(f"run directory given twice: {twice}")
+    return [
+        run if run.name not in by_name
+        else replace(run, name=run.path.name if run.path.name not in by_dir else str(run.path))
+        for run in runs
+    ]
+
+
 def scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
     """Chosen columns of one table of one run, ``run`` first, whatever each part holds.
 
     For the columns the tables above never read (the episodes' ``tool_calls``, ``answer``,
     ``error_message``): a column a part file lacks reads as null, so old parts load beside new.
+    Episodes: each episode's latest attempt only.
     """
+    if table == "episodes":
+        return latest_attempts(_scan_columns(run, table, {**columns, **_ATTEMPT_KEYS})).select("run", *columns)
+    return _scan_columns(run, table, columns)
+
+
+_ATTEMPT_KEYS: dict[str, pl.DataType] = {"episode_id": pl.String(), "attempt": pl.Int64()}
+
+
+def _scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
     parts = sorted(p for p in (run.path / table).glob("*.arrow") if not p.name.startswith("."))
     schema = {"run": pl.String(), **columns}
     if not parts:

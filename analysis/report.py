@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from analysis import plots, published
 from analysis.browser import browser_html
 from analysis.cli_errors import reported
 from analysis.compare import verdicts
 from analysis.episodes import episode_sample
+from analysis.failures import failure_causes
 from analysis.findings import headline_findings
 from analysis.leaderboard import leaderboard_html
 from analysis.load import RunData, load_runs
@@ -89,6 +92,7 @@ def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path)
         Section("Headline findings", "findings", body=_bullets(findings, "findings")),
         Section("Episodes", "episodes", body=browser_html(sample.payload, sample.note)),
         _runs_section(tables),
+        _failures_section(data),
         Section("Accuracy in detail", "accuracy", tables=[tables.items["accuracy"], tables.items["exclusions"]]),
         *_detail_sections(tables, out_dir),
         Section("Definitions", "definitions", body=_bullets(DEFINITIONS, "about")),
@@ -202,6 +206,28 @@ def _subtitle(tables: Tables) -> str:
     return f"{episodes:,} episodes{of_planned} · {shape} · {int(runs['attempts'].sum()):,} HTTP attempts"
 
 
+def failures_table(data: RunData) -> ReportTable:
+    """Per run, the top causes of failed episodes (``analysis.failures``)."""
+    frames = [failure_causes([run]).select(pl.lit(run.name).alias("run"), pl.all()) for run in data.runs]
+    return ReportTable(
+        "failures",
+        "Why episodes failed",
+        "Episodes whose latest attempt ended provider_failed or agent_error, grouped by status and error message "
+        "(URLs, ids and numbers replaced by <url>, <id>, <n>), with one example episode id. To run them again in "
+        "the same run directory: python -m orchestrator sweep SWEEP.yaml --retry-errors, with the config that "
+        "made the run.",
+        pl.concat(frames, how="vertical"),
+        ("run", "episodes", "status", "cause"),
+    )
+
+
+def _failures_section(data: RunData) -> Section:
+    item = failures_table(data)
+    if item.frame.is_empty():
+        return Section(item.title, item.name, body=_bullets(["No episode failed."], "about"))
+    return Section(item.title, item.name, body=table_block(item, title=False))
+
+
 def build_report(
     run_dirs: Sequence[Path | str],
     out_dir: Path | None = None,
@@ -220,6 +246,10 @@ def build_report(
     for stale in PLOT_FILES:  # a chart with nothing to draw this time must not survive from last time
         (out_dir / stale).unlink(missing_ok=True)
     _write_tables(tables, out_dir)
+    failures = failures_table(data)
+    failures.frame.write_csv(out_dir / "failures.csv")
+    (out_dir / "failures.md").write_text(f"# {failures.title}\n\n{failures.about}\n\n{markdown_table(failures.frame)}",
+                                         encoding="utf-8")
     findings = headline_findings(tables)
     title = "ToolSweep report: " + ", ".join(run.name for run in data.runs)
     index = out_dir / "index.html"

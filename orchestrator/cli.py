@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 2 bad input (config, API key, arguments), reported as one ``error:`` line
 without a traceback; 1 an internal error (with its traceback); 3 the budget was reached (resume
-with a larger one); 130 interrupted.
+with a larger one); 4 more episodes failed than ``fail_on`` allows; 130 interrupted.
 Heavy modules (Ray, Polars, the providers' SDKs) load only inside the command that needs them.
 """
 
@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help='Ray cluster to join, "auto" or ray://host:10001 (default: the config\'s ray.address)')
     sweep.add_argument("--fresh", action="store_true",
                        help="start a new run directory <name>-2, <name>-3, … instead of resuming")
+    sweep.add_argument("--retry-errors", action="store_true",
+                       help="also run again, in the same run directory, every episode whose latest attempt "
+                            "ended provider_failed or agent_error (a new row with the next attempt number)")
     sweep.add_argument("--dry-run", action="store_true", help="print the plan without running it")
     sweep.add_argument("--limit", type=_positive_int, metavar="N", help="run at most N episodes of the plan")
     sweep.add_argument("--cache", choices=("off", "read", "write", "readwrite"), metavar="MODE",
@@ -130,13 +133,16 @@ def _sweep(args: argparse.Namespace) -> int:
     _warn(config)
     if args.like and not args.estimate:
         raise ConfigError("--like RUN applies only with --estimate")
+    if args.retry_errors and (args.fresh or args.estimate):
+        raise ConfigError(f"--retry-errors runs an existing run's failed episodes again; it does not apply with "
+                          f"{'--fresh' if args.fresh else '--estimate'}")
     if args.estimate:
         return _estimate(config, args)
     from orchestrator.sweep import run_sweep
 
     return run_sweep(config, config_path=Path(args.config), out=Path(args.out) if args.out else None,
                      address=args.address or config.ray.address, fresh=args.fresh, dry_run=args.dry_run,
-                     limit=args.limit)
+                     limit=args.limit, retry_errors=args.retry_errors)
 
 
 def _estimate(config: SweepConfig, args: argparse.Namespace) -> int:

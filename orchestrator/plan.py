@@ -27,6 +27,9 @@ class EpisodeSpec:
     seed: int
     strategy: str
     dataset: str = DEFAULT_DATASET
+    # Which run of the episode this is (``episodes.attempt``): not part of what the episode is, so
+    # neither of its id nor of its equality.
+    attempt: int = field(default=1, compare=False)
     # Stable across runs and machines: a hash of the fields' canonical JSON. Computed once,
     # because resume and the plan hash look at every id.
     episode_id: str = field(init=False, repr=False, compare=False)

@@ -34,6 +34,11 @@ EPISODE_STATUSES: tuple[EpisodeStatus, ...] = get_args(EpisodeStatus)
 # the statuses whose answer and trajectory are scored (the others never reached an answer)
 ScoredStatus = Literal["completed", "max_steps"]
 SCORED_STATUSES: tuple[ScoredStatus, ...] = get_args(ScoredStatus)
+# the statuses ``sweep --retry-errors`` runs again: the provider or the harness failed, so the episode says
+# nothing about the model. ``refused`` is not one: a refusal is the model's (or its provider's safety
+# filter's) behaviour, measured like any other answer.
+RetryableStatus = Literal["provider_failed", "agent_error"]
+RETRYABLE_STATUSES: tuple[RetryableStatus, ...] = get_args(RetryableStatus)
 CALL_OUTCOMES: tuple[Outcome, ...] = OUTCOMES  # defined with the errors that carry them
 EventKind = Literal["breaker", "concurrency"]
 
@@ -102,6 +107,9 @@ class EpisodeRow:
     served_model: str | None = column("the model the replies say served them (OpenAI/Anthropic ``model``, Gemini "
                                       "``modelVersion``): the last one named; None when no reply named one",
                                       default=None)
+    attempt: int = column("1 for the episode's first run, one more for each run of sweep --retry-errors; an "
+                          "episode's row with the highest attempt supersedes the others (kept, never deleted)",
+                          default=1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +142,7 @@ class TranscriptRow:
     episode_id: str = column("the episode this conversation belongs to (joins episodes.episode_id)")
     model_id: str = column("the sweep's name for the model")
     messages: list[MessageRow] = column("every turn in order: system, user, then assistant and tool turns")
+    attempt: int = column("the episode row's attempt this conversation belongs to (episodes.attempt)", default=1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

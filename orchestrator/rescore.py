@@ -32,7 +32,7 @@ from orchestrator.config import DEFAULT_DATASET, ConfigError, SweepConfig, load_
 from orchestrator.endpoints import Endpoints, simulator_profiles
 from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.records import SCORED_STATUSES, SCORES_SCHEMA, CallRow, ScoreRow, to_table
-from orchestrator.rundir import FROZEN_CONFIG, RunDir, RunDirError, part_files
+from orchestrator.rundir import FROZEN_CONFIG, RunDir, RunDirError, latest_attempts, part_files
 from orchestrator.transcripts import messages_of
 from orchestrator.writer import write_part
 from providers.types import AttemptRecord
@@ -77,14 +77,21 @@ async def _rescore_parts(config: SweepConfig, run: RunDir, episodes: list[Path],
     gate live in it."""
     calls: list[CallRow] = []
     rows = 0
+    latest = latest_attempts(run)  # an episode run again (sweep --retry-errors) is scored by its latest row
     with ExitStack() as stack:
         endpoints, judge_call = _judge(config, judge, stack, out) if judge else (None, None)
         try:
             for part in episodes:
-                table = _read(part).select(EPISODE_COLUMNS)
+                table = _read(part)
+                attempts = table["attempt"].to_pylist() if "attempt" in table.column_names else [1] * table.num_rows
+                current = [row for row, attempt in zip(table.select(EPISODE_COLUMNS).to_pylist(), attempts, strict=True)
+                           if latest[row["episode_id"]][0] == attempt]
+                if not current:
+                    continue
+                # a part holds one attempt of each of its episodes, and its transcripts the same ones
                 transcripts = {row["episode_id"]: row["messages"] for row in _read(run.transcripts_dir / part.name)
                                .select(["episode_id", "messages"]).to_pylist()}
-                scored = await _score_part(table.to_pylist(), transcripts, run.name, profile, judge_call, calls)
+                scored = await _score_part(current, transcripts, run.name, profile, judge_call, calls)
                 write_part(out / "scores", pa.Table.from_pylist([s.to_dict() for s in scored], schema=SCORES_SCHEMA),
                            "part")
                 rows += len(scored)

@@ -1,8 +1,9 @@
 """The run directory (docs/design.md, "The run directory"): creating, resuming and closing it, and what it already holds.
 
 ``<output>/<name>/`` holds the frozen ``sweep.yaml``, ``manifest.json`` and one folder per Arrow
-table. Opening an existing directory resumes it when the config is the same (same config hash) and
-refuses otherwise; ``fresh`` opens ``<name>-2``, ``<name>-3``, … instead, so no data is ever
+table. Opening an existing directory resumes it when the config defines the same episodes (same
+episode hash: operational settings such as gate limits, retries, runners or timeouts may differ)
+and refuses otherwise, naming the settings that changed; ``fresh`` opens ``<name>-2``, ``<name>-3``, … instead, so no data is ever
 deleted. One sweep at a time may hold a directory (an advisory lock on ``.lock``).
 ``read_table``, ``iter_parts`` and ``done_episode_ids`` read what the Arrow part files hold.
 """
@@ -20,10 +21,20 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import pyarrow as pa
+from pydantic import ValidationError
 
-from orchestrator.config import ConfigError, SweepConfig, config_hash
+from orchestrator.config import (
+    ConfigError,
+    SweepConfig,
+    changed_settings,
+    config_hash,
+    episode_hash,
+    episode_settings,
+    settings_hash,
+)
+from orchestrator.config.yaml_reader import read_yaml
 from orchestrator.plan import EpisodeSpec, plan_hash
-from orchestrator.records import SCHEMAS
+from orchestrator.records import RETRYABLE_STATUSES, SCHEMAS
 from providers.keys import mask_keys
 
 RunStatus = Literal["running", "completed", "incomplete", "interrupted", "failed", "budget_reached"]
@@ -102,19 +113,22 @@ class RunDir:
         root = Path(out) if out is not None else config.output
         base = cls(root / config.name)
         chash = config_hash(config)
+        settings = episode_settings(config)
         if not fresh:
             for run in [base, *cls._numbered(root, config.name)]:
-                if run.manifest_path.exists() and run.read_manifest().get("config_hash") == chash:
+                if run.manifest_path.exists() and run._same_episodes(chash, settings):
                     run._check_task_sources(config)
                     if not dry_run:
                         run._lock()
-                        run._resume(plan)
+                        run._resume(plan, chash, settings)
                     return run
             if base.manifest_path.exists():
-                raise ConfigError(
-                    f"{base.path}: holds a run of a different config (hash "
-                    f"{base.read_manifest().get('config_hash')}, this config {chash}); "
-                    "use --fresh to start a new run directory, or change `name`")
+                before = base._episode_settings()
+                changed = changed_settings(before, settings) if before is not None else []
+                what = (f"its episodes were defined otherwise (changed: {', '.join(changed)})" if changed else
+                        f"it holds a run of a different config (hash {base.read_manifest().get('config_hash')}, "
+                        f"this config {chash})")
+                raise ConfigError(f"{base.path}: {what}; use --fresh to start a new run directory, or change `name`")
             if base._is_used():
                 raise ConfigError(f"{base.path}: exists and is not a run directory (no {MANIFEST}); "
                                   "choose another name or output")
@@ -128,6 +142,28 @@ class RunDir:
         run._lock()
         run._create(config, Path(config_path), chash, plan, fresh_of=base.name if run is not base else None)
         return run
+
+    def _same_episodes(self, chash: str, settings: dict[str, Any]) -> bool:
+        """Whether this run's episodes are those ``settings`` define, whatever its operational
+        settings (a run from before the episode hash existed: the same config hash, or a frozen
+        config with the same episode settings)."""
+        manifest = self.read_manifest()
+        if "episode_hash" in manifest:
+            return bool(manifest["episode_hash"] == settings_hash(settings))
+        return manifest.get("config_hash") == chash or self._episode_settings() == settings
+
+    def _episode_settings(self) -> dict[str, Any] | None:
+        """The episode settings this run was made with: from its manifest, else from its frozen
+        config (read by the schema alone: its relative paths point nowhere from here); None when
+        neither tells."""
+        recorded = self.read_manifest().get("episode_settings")
+        if isinstance(recorded, dict):
+            return recorded
+        try:
+            data, _ = read_yaml(self.path / FROZEN_CONFIG, str(self.path / FROZEN_CONFIG))
+            return episode_settings(SweepConfig.model_validate(data))
+        except (ConfigError, ValidationError, OSError):
+            return None
 
     @classmethod
     def _numbered(cls, root: Path, name: str) -> list[RunDir]:
@@ -151,18 +187,22 @@ class RunDir:
         self.write_manifest({
             "name": config.name, "run": self.name, "fresh_of": fresh_of,
             "config_hash": chash, "plan_hash": plan_hash(plan), "episodes_planned": len(plan),
+            "episode_hash": episode_hash(config), "episode_settings": episode_settings(config),
             "scoring": config.scoring, "datasets": {t.name: t.dataset for t in config.tasks},
             "task_sources": task_source_hashes(config),
             "versions": versions(), "created_at": now, "started_at": now, "finished_at": None,
             "resumes": 0, "status": "running", "counts": None,
         })
 
-    def _resume(self, plan: list[EpisodeSpec]) -> None:
+    def _resume(self, plan: list[EpisodeSpec], chash: str, settings: dict[str, Any]) -> None:
         manifest = self.read_manifest()
         for folder in (self.episodes_dir, self.calls_dir, self.events_dir, self.transcripts_dir):
             folder.mkdir(parents=True, exist_ok=True)
         # The same config can plan differently when the task datasets changed; record what runs now.
+        # config_hash is the whole config's (as it always was), of this session: its operational
+        # settings may differ from the last one's; the episode settings may not.
         manifest.update({
+            "config_hash": chash, "episode_hash": settings_hash(settings), "episode_settings": settings,
             "plan_hash": plan_hash(plan), "episodes_planned": len(plan), "versions": versions(),
             "started_at": _now(), "finished_at": None, "resumes": manifest.get("resumes", 0) + 1,
             "status": "running",
@@ -251,7 +291,7 @@ def part_files(run_dir: RunDir | str | os.PathLike[str], table: str) -> list[Pat
     return parts
 
 
-def _read_part(part: Path, columns: list[str]) -> pa.Table:
+def _read_part(part: Path, columns: list[str], optional: Sequence[str] = ()) -> pa.Table:
     try:
         # Memory-mapped and (but for transcripts) uncompressed: only the selected columns' pages are read.
         with pa.memory_map(str(part)) as source:
@@ -261,12 +301,35 @@ def _read_part(part: Path, columns: list[str]) -> pa.Table:
     missing = [name for name in columns if name not in whole.schema.names]
     if missing:
         raise RunDirError(f"{part}: part file without column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    return whole.select(columns)
+    # ``optional``: columns added since a part may have been written, selected when it has them
+    return whole.select([*columns, *(name for name in optional if name in whole.schema.names)])
 
 
 def done_episode_ids(run_dir: RunDir | str | os.PathLike[str]) -> set[str]:
     """The ``episode_id`` of every row in ``episodes/*.arrow`` (what resume skips)."""
     return set(read_table(run_dir, "episodes", ["episode_id"])["episode_id"].to_pylist())
+
+
+def latest_attempts(run_dir: RunDir | str | os.PathLike[str]) -> dict[str, tuple[int, str]]:
+    """Episode id → (attempt, status) of each episode's latest row: a row of ``sweep --retry-errors``
+    supersedes the earlier ones, which stay on disk. Parts written before the ``attempt`` column
+    hold first attempts."""
+    latest: dict[str, tuple[int, str]] = {}
+    for part in part_files(run_dir, "episodes"):
+        table = _read_part(part, ["episode_id", "status"], optional=["attempt"])
+        attempts = table["attempt"].to_pylist() if "attempt" in table.column_names else [1] * table.num_rows
+        for eid, status, attempt in zip(table["episode_id"].to_pylist(), table["status"].to_pylist(), attempts,
+                                        strict=True):
+            if eid not in latest or attempt > latest[eid][0]:
+                latest[eid] = (attempt, status)
+    return latest
+
+
+def failed_attempts(run_dir: RunDir | str | os.PathLike[str]) -> dict[str, int]:
+    """Episode id → attempt of every episode whose latest attempt ended in a retryable status
+    (``records.RETRYABLE_STATUSES``): what ``sweep --retry-errors`` runs again, as attempt + 1."""
+    return {eid: attempt for eid, (attempt, status) in latest_attempts(run_dir).items()
+            if status in RETRYABLE_STATUSES}
 
 
 def versions() -> dict[str, str | None]:

@@ -26,7 +26,7 @@ from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.node_simulator import needs_own_simulator, start_own_simulator, stop_with_stats
 from orchestrator.plan import EpisodeSpec
 from orchestrator.pool import FinishedBatch, ipc_payload
-from orchestrator.records import EpisodeRow, EventKind, EventRow, to_table
+from orchestrator.records import EpisodeRow, EventKind, EventRow, TranscriptRow, to_table
 from orchestrator.slots import EpisodeSlots
 from orchestrator.task_sources import register_sources
 from orchestrator.transcripts import transcript_row
@@ -115,6 +115,9 @@ class EpisodeRunner:
                 result = EpisodeResult(_failed_row(self._run, spec, exc, self._node_id, self._config.scoring))
             finally:
                 self._active -= 1
+        result.episode.attempt = spec.attempt
+        if result.transcript is not None:
+            result.transcript.attempt = spec.attempt
         self._finished.append(result)
         self._wakeup.set()
 
@@ -181,8 +184,7 @@ class EpisodeRunner:
                 "calls": [c.to_dict() for r in finished for c in r.calls],
                 "events": [e.to_dict() for e in events],
                 # every episode has a transcript, empty when it failed before its first turn
-                "transcripts": [(r.transcript or transcript_row(self._run, r.episode.episode_id, r.episode.model_id, ()))
-                                .to_dict() for r in finished]}
+                "transcripts": [(r.transcript or _empty_transcript(self._run, r.episode)).to_dict() for r in finished]}
         payloads = {kind: ipc_payload(to_table(kind, kind_rows)) for kind, kind_rows in rows.items() if kind_rows}
         stored = self._cache.drain() if self._cache is not None else None
         if stored is not None:  # completions for the driver's cache file (never a run-directory table)
@@ -232,6 +234,12 @@ def _node_id() -> str | None:
         return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
     except Exception:
         return None
+
+
+def _empty_transcript(run: str, episode: EpisodeRow) -> TranscriptRow:
+    row = transcript_row(run, episode.episode_id, episode.model_id, ())
+    row.attempt = episode.attempt
+    return row
 
 
 def _failed_row(run: str, spec: EpisodeSpec, exc: BaseException, node_id: str | None,

@@ -1,8 +1,11 @@
-"""The short table printed at the end of a sweep: accuracy per model × task × strategy.
+"""The short table printed at the end of a sweep: accuracy per model × task × strategy, and why
+episodes failed.
 
 Accuracy is the report's own (``analysis.accuracy``: scored = completed + max_steps, a scored
-episode without a verdict counts as wrong), computed here over the run's episode part files, so
-the sweep's closing table and the report never disagree. Polars reads only the columns it needs.
+episode without a verdict counts as wrong), computed here over the run's episode part files (each
+episode's latest attempt, ``analysis.load``), so the sweep's closing table and the report never
+disagree; so are the causes of failure (``analysis.failures``). Polars reads only the columns it
+needs.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis.accuracy import accuracy_table
-from orchestrator.rundir import part_files
+from analysis.failures import failure_causes
+from analysis.load import RunInfo, latest_attempts, scan_table
 from providers.keys import mask_keys
 
 KEYS = ["model_id", "task", "strategy"]
@@ -25,17 +29,27 @@ COLUMNS = {"episodes": pl.Int64, "scored": pl.Int64, "accuracy": pl.Float64, "no
 def summary_table(run_dir: Path) -> pl.DataFrame:
     """Episodes, scored episodes, accuracy over those, and episodes not scored, per model × task ×
     strategy (accuracy null where nothing was scored)."""
-    parts = part_files(run_dir, "episodes")
-    if not parts:
+    table = accuracy_table(latest_attempts(scan_table(_run(run_dir), "episodes")))
+    if table.is_empty():
         return pl.DataFrame(schema={**dict.fromkeys(KEYS, pl.String), **COLUMNS})
-    table = accuracy_table(pl.scan_ipc(parts))
     return table.select(
         *KEYS, "episodes", pl.col("n").alias("scored"), pl.col("correct").alias("accuracy"),
         (pl.col("episodes") - pl.col("n")).alias("not_scored"),
     ).sort(KEYS)
 
 
-def print_sweep_summary(run_dir: Path, console: Console) -> None:
+def _run(run_dir: Path) -> RunInfo:
+    return RunInfo(name=run_dir.name, path=run_dir, episodes_planned=None, manifest={})
+
+
+def failed_count(run_dir: Path) -> int:
+    """Episodes whose latest attempt failed (provider_failed or agent_error)."""
+    return int(failure_causes([_run(run_dir)])["episodes"].sum())
+
+
+def print_sweep_summary(run_dir: Path, console: Console, *, retry: str | None = None) -> None:
+    """The accuracy table, then (when episodes failed) their top causes and ``retry``, the command
+    that runs them again."""
     # a light frame, and names never cut: model ids of reasoning variants (``m@high``) and task names
     # must read whole on an 80-column terminal
     view = Table(title=mask_keys(f"{run_dir}"), box=box.SIMPLE_HEAD, pad_edge=False,
@@ -49,3 +63,20 @@ def print_sweep_summary(run_dir: Path, console: Console) -> None:
                      str(row["not_scored"]))
     console.print(view)
     console.print(mask_keys(f"run directory: {run_dir}   report: python -m orchestrator report {run_dir}"))
+    print_failure_causes(run_dir, console, retry=retry)
+
+
+def print_failure_causes(run_dir: Path, console: Console, *, retry: str | None) -> None:
+    causes = failure_causes([_run(run_dir)])
+    if causes.is_empty():
+        return
+    failed = int(causes["episodes"].sum())
+    view = Table(title=f"why {failed} episode{'s' if failed != 1 else ''} failed", box=box.SIMPLE_HEAD,
+                 pad_edge=False, collapse_padding=True, title_justify="left")
+    for name in ("episodes", "status", "cause", "example episode"):
+        view.add_column(name, justify="right" if name == "episodes" else "left", overflow="fold")
+    for row in causes.iter_rows(named=True):
+        view.add_row(str(row["episodes"]), row["status"] or "", mask_keys(row["cause"]), row["example"])
+    console.print(view)
+    if retry:
+        console.print(mask_keys(f"retry with: {retry}"))

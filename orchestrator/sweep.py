@@ -13,6 +13,7 @@ import json
 import signal
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
@@ -26,12 +27,18 @@ from orchestrator.config import SweepConfig
 from orchestrator.dispatch_order import dispatch_order
 from orchestrator.driver import Driver
 from orchestrator.endpoints import simulator_profiles, uses_simulator
-from orchestrator.exit_codes import EXIT_BUDGET, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from orchestrator.exit_codes import (
+    EXIT_BUDGET,
+    EXIT_FAILED_EPISODES,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+)
 from orchestrator.plan import EpisodeSpec, build_plan, pending
 from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
-from orchestrator.rundir import RunDir, RunStatus, done_episode_ids
-from orchestrator.summary import print_sweep_summary
+from orchestrator.rundir import RunDir, RunStatus, done_episode_ids, failed_attempts
+from orchestrator.summary import failed_count, print_sweep_summary
 from orchestrator.task_sources import runtime_env as task_runtime_env
 from orchestrator.writer import PartWriter
 from providers.keys import mask_keys
@@ -45,22 +52,25 @@ SweepEnd = Literal["ran", "budget_reached", "interrupted"]
 
 
 def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None, address: str | None = None,
-              fresh: bool = False, dry_run: bool = False, limit: int | None = None,
+              fresh: bool = False, dry_run: bool = False, limit: int | None = None, retry_errors: bool = False,
               console: Console | None = None) -> int:
     console = console or Console()
     plan = build_plan(config, limit=limit)
     run_dir = RunDir.prepare(config, config_path, plan, fresh=fresh, out=out, dry_run=dry_run)
     # the plan minus what the run directory holds (resume); the ids read are dropped after
     todo = pending(plan, done_episode_ids(run_dir.path)) if run_dir.path.exists() else list(plan)
+    retried = _failed_in_plan(plan, run_dir) if retry_errors else []
+    todo += retried
     console.print(mask_keys(f"run {run_dir.path}: {len(plan)} episodes planned, {len(plan) - len(todo)} already "
-                            f"recorded, {len(todo)} to run"))
+                            f"recorded, {len(todo)} to run" + (f" ({len(retried)} failed, run again)" if retry_errors
+                                                               else "")))
     if dry_run:
         return EXIT_OK
+    command = f"python -m orchestrator sweep {config_path}" + (f" --out {out}" if out else "")
     cache = ResponseStore.open(config)  # a foreign or damaged cache file stops the sweep here, in one line
     if not todo:
         run_dir.finish("completed", {"episodes": len(plan)})
-        print_sweep_summary(run_dir.path, console)
-        return EXIT_OK
+        return _closing(config, run_dir, planned=len(plan), retry=f"{command} --retry-errors", console=console)
 
     budget = BudgetGuard.for_run(config, run_dir.path)  # counts what earlier sessions of the run spent
     writer = PartWriter(run_dir.path)
@@ -71,10 +81,19 @@ def run_sweep(config: SweepConfig, *, config_path: Path, out: Path | None = None
     # Counted, not read back: every row the writer wrote is a planned episode not on disk before,
     # and none is written twice (re-reading 100k rows would make the driver's peak memory grow
     # with the sweep).
+    # with a retry, each retried episode is counted once too: not in ``already_done``, and one new row
     recorded = already_done + writer.rows_written["episodes"]
-    resume = f"python -m orchestrator sweep {config_path}" + (f" --out {out}" if out else "")
-    return _finish(config, run_dir, end, recorded=recorded, planned=len(plan), budget=budget, resume=resume,
+    return _finish(config, run_dir, end, recorded=recorded, planned=len(plan), budget=budget, resume=command,
                    console=console)
+
+
+def _failed_in_plan(plan: list[EpisodeSpec], run_dir: RunDir) -> list[EpisodeSpec]:
+    """The planned episodes whose latest attempt failed (``records.RETRYABLE_STATUSES``), each as
+    its next attempt: ``sweep --retry-errors`` runs them again, in the same run directory."""
+    if not run_dir.path.exists():
+        return []
+    failed = failed_attempts(run_dir)
+    return [replace(spec, attempt=failed[spec.episode_id] + 1) for spec in plan if spec.episode_id in failed]
 
 
 def _drive(config: SweepConfig, todo: list[EpisodeSpec], run_dir: RunDir, writer: PartWriter,
@@ -156,11 +175,25 @@ def _finish(config: SweepConfig, run_dir: RunDir, end: SweepEnd, *, recorded: in
     status: RunStatus = "completed" if recorded >= planned else "incomplete"
     extra = {"spent_usd": round(budget.spent_usd, 6)} if budget is not None else {}
     run_dir.finish(status, {"episodes": recorded}, **extra)
-    print_sweep_summary(run_dir.path, console)
     if recorded < planned:
+        print_sweep_summary(run_dir.path, console, retry=f"{resume} --retry-errors")
         console.print(f"[red]only {recorded} of {planned} planned episodes were recorded[/red]")
         return EXIT_INTERNAL
-    return EXIT_OK
+    return _closing(config, run_dir, planned=planned, retry=f"{resume} --retry-errors", console=console)
+
+
+def _closing(config: SweepConfig, run_dir: RunDir, *, planned: int, retry: str, console: Console) -> int:
+    """The closing summary of a sweep whose every planned episode is recorded, and its exit code:
+    EXIT_OK, or with ``fail_on`` EXIT_FAILED_EPISODES when more episodes failed than it allows."""
+    print_sweep_summary(run_dir.path, console, retry=retry)
+    if config.fail_on is None or not planned:
+        return EXIT_OK
+    failed = failed_count(run_dir.path)
+    if failed / planned <= config.fail_on.failed_fraction:
+        return EXIT_OK
+    console.print(f"[red]{failed} of {planned} planned episodes failed ({failed / planned:.1%}), more than "
+                  f"fail_on.failed_fraction {config.fail_on.failed_fraction:g} allows[/red]")
+    return EXIT_FAILED_EPISODES
 
 
 def _save_driver_simulator_stats(sim: SimulatorProcess, run_dir: RunDir) -> None:

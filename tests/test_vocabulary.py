@@ -8,7 +8,7 @@ import polars as pl
 import providers.errors as errors
 from analysis import accuracy, load, plots, published, reliability
 from orchestrator.config import DEFAULT_GATES, ModelConfig
-from orchestrator.records import CALL_OUTCOMES, EPISODE_STATUSES, SCHEMAS, SCORED_STATUSES
+from orchestrator.records import CALL_OUTCOMES, EPISODE_STATUSES, RETRYABLE_STATUSES, SCHEMAS, SCORED_STATUSES
 from providers.registry import FACTORIES, PROVIDER_NAMES
 
 
@@ -33,6 +33,8 @@ def test_analysis_knows_every_status_and_scores_the_same_ones():
     assert set(accuracy.EXCLUDED_STATUSES) == set(EPISODE_STATUSES) - set(SCORED_STATUSES) - {"refused"}
     # the published benchmark counts every unscored episode as wrong, refused ones included
     assert set(published.FAILED_STATUSES) == set(EPISODE_STATUSES) - set(SCORED_STATUSES)
+    # what the analysis counts as failed (the causes of failure) is what sweep --retry-errors runs again
+    assert set(accuracy.EXCLUDED_STATUSES) == set(RETRYABLE_STATUSES)
 
 
 def test_the_error_rates_compared_between_runs_are_transient_failures():

@@ -25,6 +25,7 @@ from orchestrator.config.schema import (
     CacheMode,
     CacheSettings,
     Effort,
+    FailOn,
     LocalOptions,
     McpSettings,
     ModelConfig,
@@ -36,7 +37,11 @@ from orchestrator.config.schema import (
     Strategy,
     SweepConfig,
     TaskSelection,
+    changed_settings,
     config_hash,
+    episode_hash,
+    episode_settings,
+    settings_hash,
 )
 from orchestrator.config.yaml_reader import MAX_CONFIG_BYTES, MAX_CONFIG_NODES, MAX_INT_DIGITS
 from providers.catalog.apis import DEFAULT_TEMPERATURE_ONLY, EFFORTS, MIN_BUDGET_TOKENS
@@ -46,7 +51,8 @@ from tasks.variants import DEFAULT_DATASET
 __all__ = [
     "DEFAULT_DATASET", "DEFAULT_GATES", "DEFAULT_TEMPERATURE_ONLY", "EFFORTS", "MAX_CONFIG_BYTES",
     "MAX_CONFIG_NODES", "MAX_INT_DIGITS", "MAX_SEEDS", "MIN_BUDGET_TOKENS", "AgentConfig", "BudgetSettings",
-    "CacheMode", "CacheSettings", "ConfigError", "Effort", "Loc", "LocalOptions", "McpSettings", "ModelConfig",
+    "CacheMode", "CacheSettings", "ConfigError", "Effort", "FailOn", "Loc", "LocalOptions", "McpSettings", "ModelConfig",
     "PricePerMTok", "RayConfig", "ReasoningSetting", "Scoring", "SimulatorSettings", "Strategy", "SweepConfig",
-    "TaskSelection", "config_hash", "format_loc", "load_config", "located", "validate_semantics",
+    "TaskSelection", "changed_settings", "config_hash", "episode_hash", "episode_settings", "format_loc", "load_config", "located", "settings_hash",
+    "validate_semantics",
 ]

@@ -421,6 +421,14 @@ class BudgetSettings(_Strict):
     models: dict[str, NonNegativeFloat] = Field(default_factory=dict)
 
 
+class FailOn(_Strict):
+    """``fail_on:``: when the sweep's end counts as a failure (``orchestrator.exit_codes.EXIT_FAILED_EPISODES``).
+    ``failed_fraction``: more than this share of the planned episodes ended ``provider_failed`` or
+    ``agent_error`` (their latest attempt)."""
+
+    failed_fraction: float = Field(ge=0, le=1)
+
+
 class SweepConfig(_Strict):
     """The whole sweep.yaml (README.md, "Sweeps", shows every key)."""
 
@@ -438,6 +446,7 @@ class SweepConfig(_Strict):
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    fail_on: FailOn | None = None
 
     # Where the config came from, so later checks can name file and line.
     _source: str | None = PrivateAttr(None)
@@ -510,7 +519,7 @@ def config_hash(config: SweepConfig) -> str:
     """A stable hash of what decides the plan and the results (not ``output`` nor ``ray``; nor
     ``cache``, whose answers are the ones the provider gave, nor ``budget``, which a run resumes
     with a larger one of)."""
-    data = config.model_dump(mode="json", exclude={"output", "ray", "cache", "budget"})
+    data = config.model_dump(mode="json", exclude={"output", "ray", "cache", "budget", "fail_on"})
     # keys added since the first schema hash as if absent while at their defaults, so a run made
     # before they existed still resumes
     _drop_defaults(data, {"scoring": DEFAULT_SCORING})
@@ -530,3 +539,57 @@ def _drop_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> None:
     for key, default in defaults.items():
         if key in data and data[key] == default:
             del data[key]
+
+
+# What may change between the sessions of one run: how episodes are run, not what they are (the
+# limits and retries of the gates, Ray, the cache, the budget, where the run lives, when it fails,
+# a model's gate, an MCP server's timeouts and session cap). Everything else is in ``episode_settings``.
+OPERATIONAL_KEYS = ("output", "ray", "cache", "budget", "fail_on", "providers")
+OPERATIONAL_MODEL_KEYS = ("gate",)
+OPERATIONAL_MCP_KEYS = ("start_timeout_s", "call_timeout_s", "max_sessions")
+
+
+def episode_settings(config: SweepConfig) -> dict[str, Any]:
+    """What the config says an episode *is*: every setting but the operational ones, as JSON data.
+
+    Keys at their defaults are left out, so a key added later leaves the settings of a config that
+    does not set it unchanged. Models are keyed by id and tasks by name, so a change reads as
+    ``models.gpt.temperature`` and reordering either list changes nothing."""
+    data = config.model_dump(mode="json", exclude_defaults=True, exclude=set(OPERATIONAL_KEYS))
+    models = {}
+    for model in data.pop("models"):
+        for key in OPERATIONAL_MODEL_KEYS:
+            model.pop(key, None)
+        models[model["id"]] = model
+    tasks = {}
+    for selection in data.pop("tasks"):
+        for key in OPERATIONAL_MCP_KEYS:
+            (selection.get("mcp") or {}).pop(key, None)
+        tasks[selection["name"]] = selection
+    data["models"], data["tasks"] = models, tasks
+    data["seeds"] = sorted(config.seeds)  # the default [0] is a setting too
+    return data
+
+
+def episode_hash(config: SweepConfig) -> str:
+    """A stable hash of :func:`episode_settings`: a run resumes (or retries) under a config of the same hash."""
+    return settings_hash(episode_settings(config))
+
+
+def settings_hash(settings: dict[str, Any]) -> str:
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def changed_settings(before: Any, after: Any, at: str = "") -> list[str]:
+    """The dotted paths where two ``episode_settings`` differ (a key added or removed counts)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changed = []
+        for key in sorted(set(before) | set(after), key=str):
+            path = f"{at}.{key}" if at else str(key)
+            if key not in before or key not in after:
+                changed.append(path)
+            else:
+                changed.extend(changed_settings(before[key], after[key], path))
+        return changed
+    return [] if before == after else [at or "top level"]

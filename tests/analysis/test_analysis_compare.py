@@ -116,6 +116,18 @@ def test_same_model_in_two_runs_is_labelled_by_run_and_variants_are_models(tmp_p
     assert base_model("m@high") == "m" and base_model("run/m@2048") == "run/m"
 
 
+def test_a_run_and_its_fresh_copy_compare_by_directory(tmp_path, capsys):
+    import json
+
+    first = _typewriter_run(tmp_path, "x", "m", oracle)
+    fresh = _typewriter_run(tmp_path, "x-2", "m", single_call)
+    manifest = json.loads((fresh / "manifest.json").read_text())
+    (fresh / "manifest.json").write_text(json.dumps({**manifest, "name": "x"}))  # as --fresh names it
+    assert main([str(first), str(fresh), "--out", str(tmp_path / "out")]) == 0
+    table = pl.read_csv(tmp_path / "out" / "comparisons.csv")
+    assert set(table.select("model_a", "model_b").row(0)) == {"x/m", "x-2/m"}
+
+
 def test_select_models_refuses_unknown_names():
     assert select_models(["b", "a"], None) == ["a", "b"]
     assert select_models(["r1/m", "r2/m", "x"], ["x", "m"]) == ["x", "r1/m", "r2/m"]

@@ -32,11 +32,44 @@ def test_several_runs_stay_apart(tmp_path):
     assert counts.rows() == [("a", 1), ("b", 2)]
 
 
-def test_same_run_name_twice_is_an_error(tmp_path):
+def renamed(run_dir, name):
+    """The run directory with its manifest naming it ``name`` (as ``--fresh`` names ``x-2`` ``x``)."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    (run_dir / "manifest.json").write_text(json.dumps({**manifest, "name": name}))
+    return run_dir
+
+
+def test_runs_of_the_same_name_are_told_apart_by_their_directories(tmp_path):
+    first = write_run(tmp_path, "x", episodes=[episode()])
+    fresh = renamed(write_run(tmp_path, "x-2", episodes=[episode(), episode(seed=1)]), "x")
+    other = write_run(tmp_path, "y", episodes=[episode()])
+    data = load_runs([first, fresh, other])
+    assert [run.name for run in data.runs] == ["x", "x-2", "y"]
+    counts = data.episodes.collect().group_by("run").len().sort("run")
+    assert counts.rows() == [("x", 1), ("x-2", 2), ("y", 1)]
+
+
+def test_runs_of_the_same_name_and_directory_name_are_told_apart_by_their_paths(tmp_path):
     first = write_run(tmp_path / "one", "same", episodes=[episode()])
     second = write_run(tmp_path / "two", "same", episodes=[episode()])
-    with pytest.raises(AnalysisError, match="run name 'same' appears twice"):
-        load_runs([first, second])
+    assert [run.name for run in load_runs([first, second]).runs] == [str(first), str(second)]
+    with pytest.raises(AnalysisError, match="run directory given twice"):
+        load_runs([first, first])
+
+
+def test_only_the_latest_attempt_of_an_episode_is_read(tmp_path):
+    failed = episode(status="provider_failed", correct=None, error_message="HTTP 503")
+    run_dir = write_run(tmp_path, "r", episodes=[failed, episode(example_id="x2")], parts=1)
+    retried = episode(attempt=2)  # the same episode id, run again by sweep --retry-errors
+    write_part(run_dir / "episodes" / "part-99999.arrow", to_table("episodes", [{**retried, "run": "r"}]))
+    episodes = load_runs([run_dir]).episodes.collect().sort("example_id")
+    assert episodes.select("example_id", "status", "attempt").rows() == [("x1", "completed", 2),
+                                                                       ("x2", "completed", 1)]
+    # and where the analysis reads other columns of the episodes (the browser, the causes of failure)
+    from analysis.load import scan_columns
+
+    statuses = scan_columns(load_runs([run_dir]).runs[0], "episodes", {"status": pl.String()}).collect()
+    assert sorted(statuses["status"]) == ["completed", "completed"]
 
 
 def test_missing_and_empty_table_directories_read_as_empty(tmp_path):

@@ -142,6 +142,17 @@ def test_sweep_passes_its_options_on(fake_sweep, tmp_path):
     assert (fake_sweep[1]["fresh"], fake_sweep[1]["dry_run"], fake_sweep[1]["limit"]) == (False, False, None)
 
 
+def test_retry_errors_is_passed_on_and_refused_where_it_cannot_apply(fake_sweep, tmp_path, capsys):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(VALID)
+    assert main(["sweep", str(path), "--retry-errors"]) == 0
+    assert fake_sweep[0]["retry_errors"] is True
+    for other in ("--fresh", "--estimate"):
+        assert main(["sweep", str(path), "--retry-errors", other]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: --retry-errors") and other in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize(("raised", "code"), [
     (None, 7), (KeyboardInterrupt(), 130), (RuntimeError("boom"), 1),
 ])

@@ -14,7 +14,10 @@ from orchestrator.config import (
     DEFAULT_GATES,
     ConfigError,
     SweepConfig,
+    changed_settings,
     config_hash,
+    episode_hash,
+    episode_settings,
     format_loc,
     load_config,
     validate_semantics,
@@ -336,3 +339,24 @@ def test_a_config_written_before_the_added_keys_keeps_its_hash(tmp_path):
         "  - {id: gpt, provider: openai, model: gpt-4o, temperature: 0, price_per_mtok: {input: 2.5, output: 10}}\n"
     )
     assert config_hash(load_config(path, check_keys=False)) == "58adcbbf0d30c754"
+
+
+def test_episode_hash_leaves_out_the_operational_settings(registry, tmp_path):
+    base = load_config(write(tmp_path, BASE))
+    operational = BASE.replace("rpm: 500", "rpm: 400, max_attempts: 1, timeout_s: 5") + (
+        "ray: {runners: 8, max_concurrency_per_runner: 4}\ncache: {mode: readwrite}\n"
+        "fail_on: {failed_fraction: 0.05}\n")
+    changed = load_config(write(tmp_path, operational))
+    assert episode_hash(changed) == episode_hash(base) and config_hash(changed) != config_hash(base)
+    assert changed.fail_on is not None and changed.fail_on.failed_fraction == 0.05
+    for old, new, path in [("temperature: 0}", "temperature: 0.5}", "temperature"), ("seeds: 3", "seeds: 4", "seeds"),
+                            ("max_steps: 12", "max_steps: 13", "agent.max_steps")]:
+        other = load_config(write(tmp_path, BASE.replace(old, new)))
+        assert episode_hash(other) != episode_hash(base)
+        assert [p for p in changed_settings(episode_settings(base), episode_settings(other))
+                if p.endswith(path)], (path, changed_settings(episode_settings(base), episode_settings(other)))
+
+
+def test_fail_on_is_checked(registry, tmp_path):
+    assert "fail_on.failed_fraction" in error_of(write(tmp_path, BASE + "fail_on: {failed_fraction: 1.5}\n"))
+    assert "fail_on.failed_fraction: required key is missing" in error_of(write(tmp_path, BASE + "fail_on: {failed: 0.1}\n"))

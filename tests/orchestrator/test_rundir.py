@@ -9,10 +9,17 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from orchestrator.config import ConfigError, SweepConfig, config_hash
+from orchestrator.config import ConfigError, SweepConfig, config_hash, episode_hash
 from orchestrator.plan import EpisodeSpec, build_plan, plan_hash
 from orchestrator.records import EPISODES_SCHEMA, to_table
-from orchestrator.rundir import RunDir, RunDirError, done_episode_ids, read_table
+from orchestrator.rundir import (
+    RunDir,
+    RunDirError,
+    done_episode_ids,
+    failed_attempts,
+    latest_attempts,
+    read_table,
+)
 from tests.orchestrator.sweep_helpers import episode_row
 
 CONFIG_TEXT = """\
@@ -102,6 +109,77 @@ def test_output_and_ray_settings_do_not_block_resume(setup):
     first = open_run(config, config_path, plan, out)
     moved = make_config(CONFIG_TEXT + "ray: {runners: 6}\noutput: somewhere/\n")
     assert open_run(moved, config_path, plan, out).path == first.path
+
+
+OPERATIONAL = ("providers: {simulated: {max_attempts: 1, rpm: 10, timeout_s: 5}}\n"
+               "ray: {runners: 1, max_concurrency_per_runner: 3}\ncache: {mode: readwrite}\n"
+               "budget: {usd: 5}\nfail_on: {failed_fraction: 0.1}\n")
+
+
+def test_operational_settings_may_change_on_resume_and_the_manifest_follows(setup):
+    config, config_path, plan, out = setup
+    first = open_run(config, config_path, plan, out)
+    assert first.read_manifest()["episode_hash"] == episode_hash(config)
+    changed = make_config(CONFIG_TEXT.replace("model: noisy}", "model: noisy, gate: slow}") + OPERATIONAL)
+    assert config_hash(changed) != config_hash(config) and episode_hash(changed) == episode_hash(config)
+    again = open_run(changed, config_path, plan, out)
+    manifest = again.read_manifest()
+    assert again.path == first.path and manifest["resumes"] == 1
+    assert manifest["config_hash"] == config_hash(changed)  # the whole config, of the latest session
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ("model: noisy}", "model: noisy, temperature: 0.5}", "models.m2.temperature"),
+    ("seeds: 2", "seeds: 3", "seeds"),
+    ("model: noisy}", "model: noisy, faults: {http_5xx: 0.5}}", "models.m2.faults"),
+    ("tasks: [alpha]", "tasks: [alpha]\nagent: {max_steps: 5}", "agent"),
+])
+def test_a_change_to_what_an_episode_is_is_refused_naming_the_field(setup, old, new, field):
+    config, config_path, plan, out = setup
+    open_run(config, config_path, plan, out)
+    changed = make_config(CONFIG_TEXT.replace(old, new) + OPERATIONAL)
+    with pytest.raises(ConfigError) as caught:
+        RunDir.prepare(changed, config_path, plan_for(changed), out=out)
+    message = str(caught.value)
+    assert "\n" not in message and "--fresh" in message and f"changed: {field}" in message
+
+
+def test_a_run_from_before_the_episode_hash_resumes_with_changed_operational_settings(setup):
+    config, config_path, plan, out = setup
+    first = open_run(config, config_path, plan, out)
+    manifest = first.read_manifest()
+    for key in ("episode_hash", "episode_settings"):
+        del manifest[key]
+    first.write_manifest(manifest)  # as the previous release wrote it: its frozen config tells the settings
+    changed = make_config(CONFIG_TEXT + OPERATIONAL)
+    assert open_run(changed, config_path, plan, out).path == first.path
+    assert first.read_manifest()["episode_hash"] == episode_hash(config)
+    first.write_manifest(manifest)  # old again; a change to what an episode is is still refused, and named
+    with pytest.raises(ConfigError, match=r"\(changed: seeds\);"):
+        RunDir.prepare(make_config(CONFIG_TEXT.replace("seeds: 2", "seeds: 3")), config_path, plan, out=out)
+
+
+def test_failed_attempts_take_each_episodes_latest_row(setup):
+    config, config_path, plan, out = setup
+    run = open_run(config, config_path, plan, out)
+    a, b, c = plan[:3]
+
+    def rows(spec, status, attempt=None):
+        row = {**episode_row(spec), "status": status}
+        return row if attempt is None else {**row, "attempt": attempt}
+
+    full = to_table("episodes", [rows(s, "provider_failed") for s in (a, b, c)])
+    legacy = full.drop_columns(["attempt"])  # a part written before the column existed
+    run.episodes_dir.mkdir(parents=True, exist_ok=True)
+    with pa.OSFile(str(run.episodes_dir / "part-1.arrow"), "wb") as sink, \
+            pa.ipc.new_file(sink, legacy.schema) as writer:
+        writer.write_table(legacy)
+    newer = to_table("episodes", [rows(a, "completed", 2), rows(b, "agent_error", 2)])
+    with pa.OSFile(str(run.episodes_dir / "part-2.arrow"), "wb") as sink, \
+            pa.ipc.new_file(sink, newer.schema) as writer:
+        writer.write_table(newer)
+    assert failed_attempts(run) == {b.episode_id: 2, c.episode_id: 1}
+    assert latest_attempts(run)[a.episode_id] == (2, "completed")
 
 
 def test_fresh_opens_a_new_numbered_directory_and_keeps_the_old(setup):

@@ -52,3 +52,27 @@ def test_a_run_without_episodes_prints_an_empty_table(tmp_path):
     console = Console(record=True, width=200)
     print_sweep_summary(tmp_path, console)
     assert f"report: python -m orchestrator report {tmp_path}" in console.export_text()
+
+
+def test_failed_episodes_print_their_top_causes_and_the_retry_command(tmp_path):
+    rows = [{**row(n, "m1", "typewriter_single", "provider_failed", None), "error_class": "ProviderFailed",
+             "error_message": f"ServerError: HTTP 503 after {n} attempts (http://127.0.0.1:{4000 + n}/v1)"}
+            for n in range(1, 4)]
+    rows.append({**row(9, "m1", "typewriter_single", "agent_error", None), "error_class": "McpError",
+                 "error_message": "MCP server failed while starting"})
+    rows.append({**row(10, "m1", "typewriter_single", "refused", None), "error_message": "refused"})
+    write_part(tmp_path, rows)
+    retried = {**row(3, "m1", "typewriter_single", "completed", True), "attempt": 2}  # a retry that worked
+    write_part(tmp_path, [retried])
+    console = Console(record=True, width=200)
+    print_sweep_summary(tmp_path, console, retry="python -m orchestrator sweep s.yaml --retry-errors")
+    text = console.export_text()
+    assert "why 3 episodes failed" in text
+    lines = [line.split() for line in text.splitlines()]
+    grouped = next(line for line in lines if "HTTP" in line)
+    assert grouped[:2] == ["2", "provider_failed"] and "<n>" in grouped and "(<url>)" in grouped
+    first_failed = min(r["episode_id"] for r in rows[:2])
+    assert grouped[-1] == first_failed
+    assert "refused" not in text.split("why 3 episodes failed")[1]
+    assert text.rstrip().endswith("retry with: python -m orchestrator sweep s.yaml --retry-errors")
+    assert summary_table(tmp_path)["episodes"].to_list() == [5]  # the retried episode once, as its latest row
