@@ -16,6 +16,7 @@ from typing import Any
 
 from orchestrator.agent import ModelCall
 from orchestrator.config import ModelConfig, SweepConfig
+from orchestrator.config.prices import model_price
 from providers.gate import ProviderGate
 from providers.gate.config import GateConfig
 from providers.registry import EndpointSpec, make_provider
@@ -102,7 +103,7 @@ class Endpoints:
             m = self._models[model_id]
             gate = self.gate(m.gate_key)
             provider = self.provider(m, strategy)
-            price = m.price_per_mtok
+            price = model_price(m).per_mtok
             # every adapter here reports its wire parameters; a Provider from elsewhere may not
             base = self.provider(m, "native")
             self._calls[key] = ModelCall(

@@ -99,6 +99,8 @@ class EpisodeRow:
     scoring: str | None = column("the scoring profile: toolsweep | paper (None in older runs)", default=None)
     cached_calls: int = column("model calls answered by the response cache (no HTTP attempt; not in "
                                "n_attempts; their tokens are in the token counts and cost_usd)", default=0)
+    judge_error: str | None = column("why the judge gave no verdict (its call failed, or its reply held "
+                                     "none); None when it gave one or there is no judge", default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -192,6 +194,8 @@ class ScoreRow:
     step_ratio: float | None = column("as episodes.step_ratio, recomputed")
     scoring: str = column("the scoring profile applied: toolsweep | paper")
     judge: str | None = column("the judge's model id; None without one")
+    judge_error: str | None = column("why the judge gave no verdict; None when it gave one or there is "
+                                     "no judge", default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,6 +22,7 @@ from typing import IO, Any, Literal
 import pyarrow as pa
 
 from orchestrator.config import ConfigError, SweepConfig, config_hash
+from orchestrator.config.prices import manifest_prices
 from orchestrator.plan import EpisodeSpec, plan_hash
 from orchestrator.records import SCHEMAS
 from providers.keys import mask_keys
@@ -155,6 +156,8 @@ class RunDir:
             "task_sources": task_source_hashes(config),
             "versions": versions(), "created_at": now, "started_at": now, "finished_at": None,
             "resumes": 0, "status": "running", "counts": None,
+            # per model id: the price its costs use and where it came from (price_source)
+            "prices": manifest_prices(config.models),
         })
 
     def _resume(self, plan: list[EpisodeSpec]) -> None:

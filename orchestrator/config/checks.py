@@ -19,9 +19,15 @@ from typing import Any
 from orchestrator.config.catalog import catalog_of, catalog_problems
 from orchestrator.config.errors import ConfigError, Loc, as_written, format_loc, where
 from orchestrator.config.prices import model_price
-from orchestrator.config.schema import ModelConfig, ReasoningSetting, SweepConfig, TaskSelection, catalog_target
-from providers.catalog.models import Catalog
+from orchestrator.config.schema import (
+    ModelConfig,
+    ReasoningSetting,
+    SweepConfig,
+    TaskSelection,
+    catalog_target,
+)
 from providers.catalog.apis import API_NAMES, DEFAULT_TEMPERATURE_ONLY, budget_problem, effort_problem
+from providers.catalog.models import Catalog
 from providers.keys import MissingApiKey, looks_like_key, mask_keys, resolve_api_key
 from providers.registry import PROVIDER_NAMES
 from tasks.plugins import TaskSource
@@ -264,14 +270,14 @@ def _judge_issues(config: SweepConfig, ids: set[str]) -> Iterator[Issue]:
 def _budget_issues(config: SweepConfig, ids: set[str]) -> Iterator[Issue]:
     unpriced = [m.id for m in config.models if model_price(m).per_mtok is None]
     if config.budget.usd is not None and unpriced:
-        yield ("budget", "usd"), (f"model {unpriced[0]!r} has no price (no price_per_mtok, and genai-prices does "
-                                  "not know it): a budget needs the price of every model it covers")
+        yield ("budget", "usd"), (f"model {unpriced[0]!r} has no price_per_mtok (and genai-prices has no price for "
+                                  "it): a budget needs the price of every model it covers")
     for model_id in config.budget.models:
         if model_id not in ids:
             yield ("budget", "models", model_id), (f"{model_id!r} is not a model id "
                                                    f"(models: {', '.join(sorted(ids))})")
         elif model_id in unpriced:
-            yield ("budget", "models", model_id), f"model {model_id!r} has no price (set price_per_mtok): its budget needs one"
+            yield ("budget", "models", model_id), f"model {model_id!r} has no price_per_mtok (and genai-prices has no price for it): its budget needs one"
 
 
 def _unused_gates(config: SweepConfig) -> Iterator[Issue]:
