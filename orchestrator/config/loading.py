@@ -39,7 +39,7 @@ def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int
     for error in exc.errors():
         loc: Loc = tuple(error["loc"])
         at = (error.get("ctx") or {}).get("at")
-        if at:
+        if at is not None:
             loc = (*loc, at)
         loc = as_written(loc, lines)
         issues.append((loc, _problem(error, loc)))

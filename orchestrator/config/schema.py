@@ -69,9 +69,9 @@ def shown(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _custom(kind: str, message: str, at: str | None = None) -> PydanticCustomError:
-    # ``at`` names the offending key below the model being validated, for the line number.
-    return PydanticCustomError(kind, message, {"at": at} if at else None)
+def _custom(kind: str, message: str, at: str | int | None = None) -> PydanticCustomError:
+    # ``at`` names the offending key (or list index) below the model being validated, for the line number.
+    return PydanticCustomError(kind, message, {"at": at} if at is not None else None)
 
 
 MAX_SEEDS = 10_000  # far beyond any variance study; keeps `seeds: N` from allocating without bound
@@ -432,11 +432,11 @@ class SweepConfig(_Strict):
             try:
                 load_catalog([entry])
             except CatalogError as exc:
-                raise _custom("catalog", str(exc), at=i) from None  # type: ignore[arg-type]
-        names = [entry.get("name") for entry in entries]
-        repeated = sorted({str(name) for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+                raise _custom("catalog", str(exc), at=i) from None
+        names = [entry["name"] for entry in entries]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise _custom("catalog", f"{name} is listed more than once", at=i)
         return entries
 
     @model_validator(mode="after")
