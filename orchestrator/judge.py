@@ -77,8 +77,8 @@ async def judge_answer(judge: ModelCall, *, task: str, question: str, reference:
     """The judge's verdict, or why there is none (the call failed; the reply held no verdict)."""
     extra_body = None
     if judge.send_script:
-        verdict = "CORRECT" if deterministic else "INCORRECT"
-        extra_body = {"script": {"steps": [], "answer": verdict}, "seed": seed}
+        scripted = "CORRECT" if deterministic else "INCORRECT"
+        extra_body = {"script": {"steps": [], "answer": scripted}, "seed": seed}
     request = CompletionRequest(
         model=judge.request_model,
         messages=(Message("system", PAPER_INSTRUCTIONS if scoring == "paper" else INSTRUCTIONS),
