@@ -27,7 +27,7 @@ from orchestrator.config.schema import (
     catalog_target,
 )
 from providers.catalog.apis import API_NAMES, DEFAULT_TEMPERATURE_ONLY, budget_problem, effort_problem
-from providers.catalog.models import Catalog
+from providers.catalog.models import Catalog, ModelFacts
 from providers.keys import MissingApiKey, looks_like_key, mask_keys, resolve_api_key
 from providers.registry import PROVIDER_NAMES
 from tasks.plugins import TaskSource
@@ -190,12 +190,12 @@ def _model_issues(config: SweepConfig, *, check_keys: bool, today: dt.date | Non
     catalog = catalog_of(config)
     for position, model in enumerate(config.models):
         i, setting_index = model._entry or (position, None)
-        known = _in_catalog(model, catalog)
-        for loc, problem in catalog_problems(model, catalog, today=today) if known else ():
+        facts = _facts(model, catalog)
+        for loc, problem in catalog_problems(model, catalog, today=today) if facts else ():
             yield as_written(loc, config._lines), problem
         if setting_index is not None and model.reasoning:  # a variant: its one setting
             for loc, problem in _reasoning_issues(model, model.reasoning[0], ("models", i),
-                                                  ("models", i, "reasoning", setting_index), in_catalog=known):
+                                                  ("models", i, "reasoning", setting_index), facts):
                 yield as_written(loc, config._lines), problem
         if model.id in ids:
             yield ("models", i, "id"), f"model id {model.id!r} is used twice"
@@ -212,16 +212,17 @@ def _model_issues(config: SweepConfig, *, check_keys: bool, today: dt.date | Non
                 yield ("models", i, "api_key_env" if model.api_key_env else "provider"), str(exc)
 
 
-def _in_catalog(model: ModelConfig, catalog: Catalog) -> bool:
+def _facts(model: ModelConfig, catalog: Catalog) -> ModelFacts | None:
     target = catalog_target(model)
-    return target is not None and catalog.lookup(*target) is not None
+    return catalog.lookup(*target) if target is not None else None
 
 
-def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, entry: Loc, *,
-                      in_catalog: bool) -> Iterator[Issue]:
+def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, entry: Loc,
+                      facts: ModelFacts | None) -> Iterator[Issue]:
     """A reasoning variant's ``setting`` (written at ``entry``; the model at ``at``) against what
-    its API accepts (``providers.catalog.apis``). For a model with a catalog entry, the entry's own
-    rules replace the API's (``catalog_problems``): only what no entry holds is checked here.
+    its API accepts (``providers.catalog.apis``). Where the model's catalog entry (``facts``)
+    states a rule, the entry's rule replaces the API's (``catalog_problems``); the API's rules stand
+    for what the entry leaves unknown and for a model without one.
 
     A simulated model follows the real API of its ``api_format``, so the same config works on the
     simulator and on the provider; an OpenAI-compatible server (``base_url``) keeps its own sampling
@@ -230,15 +231,17 @@ def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, en
     if model.max_tokens_param == "max_tokens" and model.base_url is None:
         yield (*at, "max_tokens_param"), ("OpenAI reasoning models reject max_tokens: "
                                           "use max_completion_tokens (the default on OpenAI's endpoint)")
-    if in_catalog:
-        return
+    reasoning = facts.reasoning if facts is not None else None
     fmt = model.api_format
     api = API_NAMES[fmt] + (f" (api_format {fmt})" if model.provider == "simulated" else "")
-    if setting.effort is not None and (problem := effort_problem(fmt, setting.effort, api)) is not None:
+    if (setting.effort is not None and (reasoning is None or reasoning.efforts is None)
+            and (problem := effort_problem(fmt, setting.effort, api)) is not None):
         yield (*entry, "effort"), problem
     budget = setting.budget_tokens
+    budget_known = reasoning is not None and (reasoning.budget is not None or reasoning.efforts is not None
+                                              or reasoning.adaptive)
     # Gemini reads 0 as thinking off and -1 as a budget the model chooses
-    if budget is not None and not (fmt == "google" and budget in (0, -1)):
+    if budget is not None and not budget_known and not (fmt == "google" and budget in (0, -1)):
         problem = budget_problem(fmt, budget, api)
         if problem is not None:
             yield (*entry, "budget_tokens"), problem
@@ -246,7 +249,9 @@ def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, en
             yield (*entry, "budget_tokens"), (f"budget_tokens ({budget}) must be below max_tokens ({model.max_tokens}): "
                                               "thinking counts towards the reply's tokens")
     own_rules = model.base_url is None or fmt == "anthropic"
-    if fmt in DEFAULT_TEMPERATURE_ONLY and own_rules and model.temperature is not None and model.temperature != 1:
+    sampling_known = facts is not None and facts.sampling is not None
+    if (fmt in DEFAULT_TEMPERATURE_ONLY and own_rules and not sampling_known and model.temperature is not None
+            and model.temperature != 1):
         yield (*at, "temperature"), (f"temperature {model.temperature:g} with reasoning: "
                                      f"{DEFAULT_TEMPERATURE_ONLY[fmt]} (remove temperature)")
 

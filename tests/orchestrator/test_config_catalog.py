@@ -245,3 +245,13 @@ def test_prices_come_from_genai_prices_unless_the_sweep_sets_them(tmp_path):
 
 def test_the_shipped_catalog_is_read_once():
     assert load_catalog().entries[0] is load_catalog().entries[0]
+
+
+def test_what_an_entry_leaves_unknown_is_checked_by_the_apis_rules(tmp_path):
+    path, text = write(tmp_path, "  - {id: m, provider: openai, model: gpt-next, temperature: 0.2,\n"
+                                 "     reasoning: {budget_tokens: 2048}}\n",
+                       "catalog:\n  - {name: gpt-next, apis: [openai]}\n")
+    assert error_of(path).startswith(f"{path}:{line_of(text, 'budget_tokens')}: models[0].reasoning.budget_tokens: "
+                                     "OpenAI Chat Completions takes a reasoning effort, not a token budget")
+    path.write_text(text.replace("budget_tokens: 2048", "effort: high"))
+    assert "models[0].temperature: temperature 0.2 with reasoning: OpenAI reasoning models" in error_of(path)
