@@ -81,7 +81,8 @@ REQUIRED_COLUMNS: dict[str, dict[str, pl.DataType]] = {
 OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "episodes": {"judge_correct": pl.Boolean(), "difficulty": pl.Int64(), "model": pl.String(),
                  "reasoning_tokens": pl.Int64(), "cached_input_tokens": pl.Int64(), "truncated": pl.Boolean(),
-                 "reasoning": pl.String(), "dataset": pl.String(), "scoring": pl.String(), "attempt": pl.Int64()},
+                 "reasoning": pl.String(), "dataset": pl.String(), "scoring": pl.String(), "attempt": pl.Int64(),
+                 "judge_error": pl.String()},
     "calls": {"retry_after_s": pl.Float64(), "breaker_state": pl.String(), "reasoning_tokens": pl.Int64(),
               "cached_input_tokens": pl.Int64(), "served_model": pl.String()},
     "events": {"value": pl.Float64(), "detail": pl.String()},

@@ -13,7 +13,7 @@ against this model's figures for the same episodes), which covers what the oracl
 policies, reasoning tokens, a real tokenizer.
 
 **The budget.** The driver asks ``BudgetGuard.admit`` before it hands out each episode: admitted
-only when what was spent (every paid attempt's tokens at the model's ``price_per_mtok``; calls
+only when what was spent (every paid attempt's tokens at the model's price, ``orchestrator.config.prices``; calls
 answered by the response cache cost nothing) plus the expected cost of the episodes already out
 plus this one's stays within ``budget.usd`` and the model's ``budget.models`` entry. An episode's
 expected cost is the mean paid cost of that model's finished episodes once there are a few, the
@@ -34,6 +34,7 @@ import pyarrow as pa
 
 import tasks
 from orchestrator.config import ModelConfig, SweepConfig
+from orchestrator.config.prices import model_price
 from orchestrator.plan import EpisodeSpec
 from orchestrator.rundir import iter_parts
 from providers.simulator.policies import SINGLE_CALL_LIMIT
@@ -97,8 +98,9 @@ def oracle_shape(task_name: str, dataset: str, scoring: str, example_id: str, st
 
 
 def cost_usd(model: ModelConfig, input_tokens: float, output_tokens: float, cached_input_tokens: float = 0) -> float:
-    """US dollars at the model's price (0 without one); cached input at its own price when set."""
-    price = model.price_per_mtok
+    """US dollars at the model's price (``model_price``; 0 without one); cached input at its own
+    price when set."""
+    price = model_price(model).per_mtok
     if price is None:
         return 0.0
     cached = price.input if price.cached_input is None else price.cached_input
@@ -161,7 +163,7 @@ def estimate(config: SweepConfig, plan: Sequence[EpisodeSpec], like: Path | None
     """Per model: planned episodes, expected calls, tokens and cost (None without a price). Calls
     no provider."""
     calibration = calibrate(config, like) if like is not None else None
-    rows = {m.id: ModelEstimate(m.id, cost_usd=0.0 if m.price_per_mtok else None) for m in config.models}
+    rows = {m.id: ModelEstimate(m.id, cost_usd=0.0 if model_price(m).per_mtok else None) for m in config.models}
     for spec in plan:
         shape = expected_shape(spec, config, calibration)
         row = rows[spec.model_id]

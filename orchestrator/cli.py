@@ -179,8 +179,9 @@ def _warn(config: SweepConfig) -> None:
     """Settings that are applied but keep the sweep from what the config seems to ask for."""
     from orchestrator.capacity import unreachable_caps
     from orchestrator.config import located
+    from orchestrator.config.catalog import catalog_warnings
 
-    for loc, problem in unreachable_caps(config):
+    for loc, problem in [*catalog_warnings(config), *unreachable_caps(config)]:
         print(f"warning: {located(config, loc, problem)}", file=sys.stderr)
 
 

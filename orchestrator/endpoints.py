@@ -16,6 +16,7 @@ from typing import Any
 
 from orchestrator.agent import Complete, ModelCall
 from orchestrator.config import ModelConfig, SweepConfig
+from orchestrator.config.prices import model_price
 from providers.batch.caller import BatchCaller, BatchJournal, BatchSettings
 from providers.batch.clients import make_batch_client
 from providers.catalog.batch import terms as batch_terms
@@ -112,7 +113,7 @@ class Endpoints:
             m = self._models[model_id]
             gate = self.gate(m.gate_key)
             provider = self.provider(m, strategy)
-            price = m.price_per_mtok
+            price = model_price(m).per_mtok
             # every adapter here reports its wire parameters; a Provider from elsewhere may not
             base = self.provider(m, "native")
             complete: Complete = functools.partial(gate.complete, provider)

@@ -7,6 +7,12 @@ not shown the question for Multiverse Math (it would recompute the arithmetic of
 A simulated judge has no opinion of its own: its script's answer is the deterministic verdict, so
 an ``oracle`` judge agrees with the matchers and a ``noisy`` one models a judge that errs.
 
+The judge's request carries its own model entry's settings (temperature, max_tokens, reasoning),
+which the config's checks hold against the model catalog like any model's: a forced temperature
+would be refused by models that take only the default, and a short max_tokens leaves a model that
+thinks by default no room to answer. A judgement that fails (the call, or a reply without a verdict)
+leaves ``judge_correct`` None and says why in ``judge_error``, which the sweep's summary counts.
+
 Under the ``paper`` scoring profile the judge applies the published evaluator's rule for free-text
 answers (graded against the reference for factual accuracy, wording and extra detail allowed) and,
 for Relational Data, its verdict *is* ``correct``, as the published benchmark's LLM grader was.
@@ -15,7 +21,7 @@ for Relational Data, its verdict *is* ``correct``, as the published benchmark's 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.agent import ModelCall
 from providers.errors import ProviderError
@@ -38,6 +44,14 @@ PAPER_INSTRUCTIONS = (
 )
 JUDGED_UNDER_PAPER = frozenset({"relational_data"})  # the tasks whose `correct` the judge decides there
 _VERDICT = re.compile(r"\b(INCORRECT|CORRECT)\b", re.IGNORECASE)
+ERROR_CHARS = 500  # as records.EpisodeRow.error_message
+
+
+class Judgement(NamedTuple):
+    """The judge's verdict (None when it gave none) and, then, why not (``error``)."""
+
+    verdict: bool | None
+    error: str | None = None
 
 
 def judge_prompt(task: str, question: str, reference: str, answer: str) -> str:
@@ -59,25 +73,26 @@ def judge_decides(task: str, scoring: str) -> bool:
 
 async def judge_answer(judge: ModelCall, *, task: str, question: str, reference: str, answer: str,
                        deterministic: bool | None, seed: int, on_attempt: Any,
-                       scoring: str = "toolsweep") -> bool | None:
-    """The judge's verdict, or None when it gave none or could not be reached."""
+                       scoring: str = "toolsweep") -> Judgement:
+    """The judge's verdict, or why there is none (the call failed; the reply held no verdict)."""
     extra_body = None
     if judge.send_script:
-        verdict = "CORRECT" if deterministic else "INCORRECT"
-        extra_body = {"script": {"steps": [], "answer": verdict}, "seed": seed}
-    # A one-word verdict at temperature 0; a reasoning judge keeps its own settings instead (thinking
-    # takes only the default temperature, and its budget needs the model's max_tokens).
-    thinks = judge.reasoning is not None
+        scripted = "CORRECT" if deterministic else "INCORRECT"
+        extra_body = {"script": {"steps": [], "answer": scripted}, "seed": seed}
     request = CompletionRequest(
         model=judge.request_model,
         messages=(Message("system", PAPER_INSTRUCTIONS if scoring == "paper" else INSTRUCTIONS),
                   Message("user", judge_prompt(task, question, reference, answer))),
-        temperature=judge.temperature if thinks or judge.temperature is not None else 0.0, seed=seed,
-        max_tokens=judge.max_tokens if thinks else 16, timeout_s=judge.timeout_s, extra_body=extra_body,
-        reasoning=judge.reasoning,
+        temperature=judge.temperature, seed=seed, max_tokens=judge.max_tokens, timeout_s=judge.timeout_s,
+        extra_body=extra_body, reasoning=judge.reasoning,
     )
     try:
         completion = await judge.complete(request, model_id=judge.model_id, on_attempt=on_attempt)
-    except ProviderError:
-        return None
-    return parse_verdict(completion.text)
+    except ProviderError as exc:
+        return Judgement(None, f"{type(exc).__name__}: {exc}"[:ERROR_CHARS])
+    verdict = parse_verdict(completion.text)
+    if verdict is None:
+        reply = " ".join((completion.text or "").split())
+        why = f"no verdict in the reply {reply[:200]!r}" if reply else "an empty reply"
+        return Judgement(None, f"{why} (finish reason {completion.finish_reason})"[:ERROR_CHARS])
+    return Judgement(verdict)

@@ -110,6 +110,8 @@ class EpisodeRow:
     attempt: int = column("1 for the episode's first run, one more for each run of sweep --retry-errors; an "
                           "episode's row with the highest attempt supersedes the others (kept, never deleted)",
                           default=1)
+    judge_error: str | None = column("why the judge gave no verdict (its call failed, or its reply held "
+                                     "none); None when it gave one or there is no judge", default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -209,6 +211,8 @@ class ScoreRow:
     step_ratio: float | None = column("as episodes.step_ratio, recomputed")
     scoring: str = column("the scoring profile applied: toolsweep | paper")
     judge: str | None = column("the judge's model id; None without one")
+    judge_error: str | None = column("why the judge gave no verdict; None when it gave one or there is "
+                                     "no judge", default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

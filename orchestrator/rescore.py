@@ -176,7 +176,7 @@ async def _score_part(episodes: list[dict[str, Any]], transcripts: dict[str, Any
             calls.append(call_row(run, episode["episode_id"], sum(m.role == "assistant" for m in messages), record))
 
         async with limit:
-            row.judge_correct = await judge_answer(
+            row.judge_correct, row.judge_error = await judge_answer(
                 judge, task=task.name, question=example.question, reference=str(example.reference),
                 answer=episode["answer"] or "", deterministic=row.correct, seed=episode["seed"],
                 on_attempt=on_attempt, scoring=profile)

@@ -32,6 +32,7 @@ from orchestrator.config import (
     episode_settings,
     settings_hash,
 )
+from orchestrator.config.prices import manifest_prices
 from orchestrator.config.yaml_reader import read_yaml
 from orchestrator.plan import EpisodeSpec, plan_hash
 from orchestrator.records import RETRYABLE_STATUSES, SCHEMAS
@@ -192,6 +193,8 @@ class RunDir:
             "task_sources": task_source_hashes(config),
             "versions": versions(), "created_at": now, "started_at": now, "finished_at": None,
             "resumes": 0, "status": "running", "counts": None,
+            # per model id: the price its costs use and where it came from (price_source)
+            "prices": manifest_prices(config.models),
         })
 
     def _resume(self, plan: list[EpisodeSpec], chash: str, settings: dict[str, Any]) -> None:

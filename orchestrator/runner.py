@@ -163,7 +163,7 @@ class EpisodeRunner:
             def on_attempt(record: AttemptRecord) -> None:
                 result.calls.append(call_row(self._run, spec.episode_id, step, record))
 
-            row.judge_correct = await judge_answer(
+            row.judge_correct, row.judge_error = await judge_answer(
                 judge, task=task.name,
                 question=example.question, reference=str(example.reference), answer=row.answer or "",
                 deterministic=row.correct, seed=spec.seed, on_attempt=on_attempt, scoring=task.scoring)

@@ -23,19 +23,22 @@ from analysis.load import RunInfo, latest_attempts, scan_table
 from providers.keys import mask_keys
 
 KEYS = ["model_id", "task", "strategy"]
-COLUMNS = {"episodes": pl.Int64, "scored": pl.Int64, "accuracy": pl.Float64, "not_scored": pl.Int64}
+COLUMNS = {"episodes": pl.Int64, "scored": pl.Int64, "accuracy": pl.Float64, "not_scored": pl.Int64,
+           "judge_failed": pl.Int64}
 
 
 def summary_table(run_dir: Path) -> pl.DataFrame:
-    """Episodes, scored episodes, accuracy over those, and episodes not scored, per model × task ×
-    strategy (accuracy null where nothing was scored)."""
-    table = accuracy_table(latest_attempts(scan_table(_run(run_dir), "episodes")))
+    """Episodes, scored episodes, accuracy over those, episodes not scored, and judgements that
+    failed (``judge_error``), per model × task × strategy (accuracy null where nothing was scored)."""
+    episodes = latest_attempts(scan_table(_run(run_dir), "episodes"))
+    table = accuracy_table(episodes)
     if table.is_empty():
         return pl.DataFrame(schema={**dict.fromkeys(KEYS, pl.String), **COLUMNS})
+    failed = pl.col("judge_error").is_not_null().sum().cast(pl.Int64).alias("judge_failed")
     return table.select(
         *KEYS, "episodes", pl.col("n").alias("scored"), pl.col("correct").alias("accuracy"),
         (pl.col("episodes") - pl.col("n")).alias("not_scored"),
-    ).sort(KEYS)
+    ).join(episodes.group_by(KEYS).agg(failed).collect(), on=KEYS, how="left").sort(KEYS)
 
 
 def _run(run_dir: Path) -> RunInfo:
@@ -57,11 +60,16 @@ def print_sweep_summary(run_dir: Path, console: Console, *, retry: str | None = 
     for name in ("model", "task", "strategy", "episodes", "accuracy", "unscored"):
         numeric = name in ("episodes", "accuracy", "unscored")
         view.add_column(name, justify="right" if numeric else "left", no_wrap=True, overflow="fold", min_width=len(name))
-    for row in summary_table(run_dir).iter_rows(named=True):
+    table = summary_table(run_dir)
+    for row in table.iter_rows(named=True):
         accuracy = f"{row['accuracy']:.1%}" if row["scored"] else "—"
         view.add_row(mask_keys(row["model_id"]), row["task"], row["strategy"], str(row["episodes"]), accuracy,
                      str(row["not_scored"]))
     console.print(view)
+    failed = table["judge_failed"].sum()
+    if failed:
+        console.print(f"judge: {failed} judgement{'s' if failed != 1 else ''} failed (no verdict; "
+                      "judge_correct is empty there, the reason is in the episodes' judge_error)")
     console.print(mask_keys(f"run directory: {run_dir}   report: python -m orchestrator report {run_dir}"))
     print_failure_causes(run_dir, console, retry=retry)
 

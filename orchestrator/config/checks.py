@@ -1,6 +1,7 @@
 """The cross-checks: what the schema cannot see. Names that must exist (tasks, example ids, the
-judge, gate keys, local model files), repeats, reasoning settings against what their API accepts,
-and API keys in the environment.
+judge, gate keys, local model files), repeats, each model's settings against its model catalog
+entry (``orchestrator.config.catalog``) or, for a model the catalog does not know, against what its
+API accepts, and API keys in the environment.
 
 Each step yields ``(loc, problem)`` pairs in file order; loading stops at the first. The task step
 also loads the sweep's own tasks (``tasks.plugins``) and returns them as ``tasks.TaskSource`` values
@@ -10,13 +11,23 @@ the config (``SweepConfig.with_task_sources``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+from orchestrator.config.catalog import catalog_of, catalog_problems
 from orchestrator.config.errors import ConfigError, Loc, as_written, format_loc, where
-from orchestrator.config.schema import ModelConfig, ReasoningSetting, SweepConfig, TaskSelection
+from orchestrator.config.prices import model_price
+from orchestrator.config.schema import (
+    ModelConfig,
+    ReasoningSetting,
+    SweepConfig,
+    TaskSelection,
+    catalog_target,
+)
 from providers.catalog.apis import API_NAMES, DEFAULT_TEMPERATURE_ONLY, budget_problem, effort_problem
+from providers.catalog.models import Catalog, ModelFacts
 from providers.keys import MissingApiKey, looks_like_key, mask_keys, resolve_api_key
 from providers.registry import PROVIDER_NAMES
 from tasks.plugins import TaskSource
@@ -25,10 +36,12 @@ from tasks.variants import DEFAULT_DATASET
 Issue = tuple[Loc, str]
 
 
-def validate_semantics(config: SweepConfig, *, check_keys: bool = True) -> list[TaskSource]:
+def validate_semantics(config: SweepConfig, *, check_keys: bool = True,
+                       today: dt.date | None = None) -> list[TaskSource]:
     """Raise a ConfigError for the first problem the cross-checks find; else the sweep's own tasks
-    as the checks loaded them (``check_keys``: also require the API keys in the environment)."""
-    issues = semantic_issues(config, check_keys=check_keys)
+    as the checks loaded them (``check_keys``: also require the API keys in the environment;
+    ``today``: the day retirements are judged on, default today)."""
+    issues = semantic_issues(config, check_keys=check_keys, today=today)
     while True:
         try:
             loc, problem = next(issues)
@@ -44,13 +57,14 @@ def located(config: SweepConfig, loc: Loc, problem: str) -> str:
     return mask_keys(f"{where(config._source, config._lines, loc)}: {format_loc(loc)}: {problem}")
 
 
-def semantic_issues(config: SweepConfig, *, check_keys: bool) -> Generator[Issue, None, list[TaskSource]]:
+def semantic_issues(config: SweepConfig, *, check_keys: bool,
+                    today: dt.date | None = None) -> Generator[Issue, None, list[TaskSource]]:
     """Every problem, step by step; returns the sweep's own tasks (see the module docstring)."""
     # First: a key pasted into the config would otherwise travel on into run directory names,
     # Arrow columns and requests.
     yield from _pasted_keys(config)
     sources = yield from _task_issues(config)
-    yield from _model_issues(config, check_keys=check_keys)
+    yield from _model_issues(config, check_keys=check_keys, today=today)
     ids = {model.id for model in config.models}
     yield from _judge_issues(config, ids)
     yield from _budget_issues(config, ids)
@@ -169,14 +183,19 @@ def _variant_issues(selection: TaskSelection, i: int) -> Iterator[Issue]:
 # ---------------------------------------------------------------- models
 
 
-def _model_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[Issue]:
-    """Each model (reasoning variants included): its reasoning setting, id, gate, file and key."""
+def _model_issues(config: SweepConfig, *, check_keys: bool, today: dt.date | None) -> Iterator[Issue]:
+    """Each model (reasoning variants included; the judge is one of them): its settings against
+    its catalog entry or its API, its id, gate, file and key."""
     ids: set[str] = set()
+    catalog = catalog_of(config)
     for position, model in enumerate(config.models):
         i, setting_index = model._entry or (position, None)
+        facts = _facts(model, catalog)
+        for loc, problem in catalog_problems(model, catalog, today=today) if facts else ():
+            yield as_written(loc, config._lines), problem
         if setting_index is not None and model.reasoning:  # a variant: its one setting
             for loc, problem in _reasoning_issues(model, model.reasoning[0], ("models", i),
-                                                  ("models", i, "reasoning", setting_index)):
+                                                  ("models", i, "reasoning", setting_index), facts):
                 yield as_written(loc, config._lines), problem
         if model.id in ids:
             yield ("models", i, "id"), f"model id {model.id!r} is used twice"
@@ -193,20 +212,36 @@ def _model_issues(config: SweepConfig, *, check_keys: bool) -> Iterator[Issue]:
                 yield ("models", i, "api_key_env" if model.api_key_env else "provider"), str(exc)
 
 
-def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, entry: Loc) -> Iterator[Issue]:
+def _facts(model: ModelConfig, catalog: Catalog) -> ModelFacts | None:
+    target = catalog_target(model)
+    return catalog.lookup(*target) if target is not None else None
+
+
+def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, entry: Loc,
+                      facts: ModelFacts | None) -> Iterator[Issue]:
     """A reasoning variant's ``setting`` (written at ``entry``; the model at ``at``) against what
-    its API accepts (``providers.catalog.apis``).
+    its API accepts (``providers.catalog.apis``). Where the model's catalog entry (``facts``)
+    states a rule, the entry's rule replaces the API's (``catalog_problems``); the API's rules stand
+    for what the entry leaves unknown and for a model without one.
 
     A simulated model follows the real API of its ``api_format``, so the same config works on the
     simulator and on the provider; an OpenAI-compatible server (``base_url``) keeps its own sampling
     rules. (There is no tool_choice setting: every request lets the model choose, which thinking
     requires.)"""
+    if model.max_tokens_param == "max_tokens" and model.base_url is None:
+        yield (*at, "max_tokens_param"), ("OpenAI reasoning models reject max_tokens: "
+                                          "use max_completion_tokens (the default on OpenAI's endpoint)")
+    reasoning = facts.reasoning if facts is not None else None
     fmt = model.api_format
     api = API_NAMES[fmt] + (f" (api_format {fmt})" if model.provider == "simulated" else "")
-    if setting.effort is not None and (problem := effort_problem(fmt, setting.effort, api)) is not None:
+    if (setting.effort is not None and (reasoning is None or reasoning.efforts is None)
+            and (problem := effort_problem(fmt, setting.effort, api)) is not None):
         yield (*entry, "effort"), problem
     budget = setting.budget_tokens
-    if budget is not None:
+    budget_known = reasoning is not None and (reasoning.budget is not None or reasoning.efforts is not None
+                                              or reasoning.adaptive)
+    # Gemini reads 0 as thinking off and -1 as a budget the model chooses
+    if budget is not None and not budget_known and not (fmt == "google" and budget in (0, -1)):
         problem = budget_problem(fmt, budget, api)
         if problem is not None:
             yield (*entry, "budget_tokens"), problem
@@ -214,12 +249,11 @@ def _reasoning_issues(model: ModelConfig, setting: ReasoningSetting, at: Loc, en
             yield (*entry, "budget_tokens"), (f"budget_tokens ({budget}) must be below max_tokens ({model.max_tokens}): "
                                               "thinking counts towards the reply's tokens")
     own_rules = model.base_url is None or fmt == "anthropic"
-    if fmt in DEFAULT_TEMPERATURE_ONLY and own_rules and model.temperature is not None and model.temperature != 1:
+    sampling_known = facts is not None and facts.sampling is not None
+    if (fmt in DEFAULT_TEMPERATURE_ONLY and own_rules and not sampling_known and model.temperature is not None
+            and model.temperature != 1):
         yield (*at, "temperature"), (f"temperature {model.temperature:g} with reasoning: "
                                      f"{DEFAULT_TEMPERATURE_ONLY[fmt]} (remove temperature)")
-    if model.max_tokens_param == "max_tokens" and model.base_url is None:
-        yield (*at, "max_tokens_param"), ("OpenAI reasoning models reject max_tokens: "
-                                          "use max_completion_tokens (the default on OpenAI's endpoint)")
 
 
 # ---------------------------------------------------------------- judge, budget, gates
@@ -239,16 +273,16 @@ def _judge_issues(config: SweepConfig, ids: set[str]) -> Iterator[Issue]:
 
 
 def _budget_issues(config: SweepConfig, ids: set[str]) -> Iterator[Issue]:
-    unpriced = [m.id for m in config.models if m.price_per_mtok is None]
+    unpriced = [m.id for m in config.models if model_price(m).per_mtok is None]
     if config.budget.usd is not None and unpriced:
-        yield ("budget", "usd"), (f"model {unpriced[0]!r} has no price_per_mtok: a budget needs the price of every "
-                                  "model it covers")
+        yield ("budget", "usd"), (f"model {unpriced[0]!r} has no price_per_mtok (and genai-prices has no price for "
+                                  "it): a budget needs the price of every model it covers")
     for model_id in config.budget.models:
         if model_id not in ids:
             yield ("budget", "models", model_id), (f"{model_id!r} is not a model id "
                                                    f"(models: {', '.join(sorted(ids))})")
         elif model_id in unpriced:
-            yield ("budget", "models", model_id), f"model {model_id!r} has no price_per_mtok: its budget needs one"
+            yield ("budget", "models", model_id), f"model {model_id!r} has no price_per_mtok (and genai-prices has no price for it): its budget needs one"
 
 
 def _unused_gates(config: SweepConfig) -> Iterator[Issue]:

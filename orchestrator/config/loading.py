@@ -3,6 +3,7 @@ problem placed on its line, cross-check (``checks``), attach what the checks res
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import types
 from collections.abc import Mapping
@@ -17,8 +18,9 @@ from orchestrator.config.schema import PATTERN_HINTS, SweepConfig, shown
 from orchestrator.config.yaml_reader import read_yaml
 
 
-def load_config(path: str | os.PathLike[str], *, check_keys: bool = True) -> SweepConfig:
-    """Read, validate and cross-check a sweep.yaml; any problem raises a one-line ConfigError."""
+def load_config(path: str | os.PathLike[str], *, check_keys: bool = True, today: dt.date | None = None) -> SweepConfig:
+    """Read, validate and cross-check a sweep.yaml; any problem raises a one-line ConfigError.
+    ``today``: the day model retirements are judged on (default: today)."""
     source = str(path)
     data, lines = read_yaml(Path(path), source)
     if not isinstance(data, dict):
@@ -29,7 +31,7 @@ def load_config(path: str | os.PathLike[str], *, check_keys: bool = True) -> Swe
     except ValidationError as exc:
         raise ConfigError(_describe_validation(exc, source, lines)) from None
     config._source, config._lines = source, lines
-    return config.with_task_sources(validate_semantics(config, check_keys=check_keys))
+    return config.with_task_sources(validate_semantics(config, check_keys=check_keys, today=today))
 
 
 def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int]) -> str:
@@ -37,7 +39,7 @@ def _describe_validation(exc: ValidationError, source: str, lines: dict[Loc, int
     for error in exc.errors():
         loc: Loc = tuple(error["loc"])
         at = (error.get("ctx") or {}).get("at")
-        if at:
+        if at is not None:
             loc = (*loc, at)
         loc = as_written(loc, lines)
         issues.append((loc, _problem(error, loc)))

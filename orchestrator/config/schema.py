@@ -37,6 +37,7 @@ from pydantic_core import PydanticCustomError
 
 from orchestrator.config.errors import Loc
 from orchestrator.mcp_tools.spec import CALL_TIMEOUT_S, START_TIMEOUT_S, AnswerRule
+from providers.catalog.models import Catalog, CatalogError, default_max_tokens, load_catalog, reasoning_on
 from providers.gate.config import GateConfig
 from providers.gate.defaults import default_gate
 from providers.keys import key_env_name
@@ -70,9 +71,9 @@ def shown(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _custom(kind: str, message: str, at: str | None = None) -> PydanticCustomError:
-    # ``at`` names the offending key below the model being validated, for the line number.
-    return PydanticCustomError(kind, message, {"at": at} if at else None)
+def _custom(kind: str, message: str, at: str | int | None = None) -> PydanticCustomError:
+    # ``at`` names the offending key (or list index) below the model being validated, for the line number.
+    return PydanticCustomError(kind, message, {"at": at} if at is not None else None)
 
 
 MAX_SEEDS = 10_000  # far beyond any variance study; keeps `seeds: N` from allocating without bound
@@ -187,7 +188,9 @@ class ReasoningSetting(_Strict):
     """One ``reasoning`` level of a model: an ``effort`` or a thinking ``budget_tokens``."""
 
     effort: Effort | None = None
-    budget_tokens: PositiveInt | None = None
+    # Gemini 2.5 reads 0 as thinking off and -1 as a budget the model chooses; whether a model
+    # takes them is the catalog's to say (orchestrator.config.checks)
+    budget_tokens: int | None = Field(None, ge=-1)
 
     @model_validator(mode="after")
     def _one_of(self) -> ReasoningSetting:
@@ -447,6 +450,9 @@ class SweepConfig(_Strict):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     fail_on: FailOn | None = None
+    # (added) model catalog entries of the sweep's own, in models.yaml's shape: a model the shipped
+    # catalog lacks, or one whose entry they replace (``providers.catalog.models``)
+    catalog: list[dict[str, Any]] = Field(default_factory=list)
 
     # Where the config came from, so later checks can name file and line.
     _source: str | None = PrivateAttr(None)
@@ -471,6 +477,32 @@ class SweepConfig(_Strict):
     @classmethod
     def _expand_reasoning(cls, models: list[ModelConfig]) -> list[ModelConfig]:
         return [variant for i, model in enumerate(models) for variant in model.variants(i)]
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog_entries(cls, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, entry in enumerate(entries):
+            try:
+                load_catalog([entry])
+            except CatalogError as exc:
+                raise _custom("catalog", str(exc), at=i) from None
+        names = [entry["name"] for entry in entries]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise _custom("catalog", f"{name} is listed more than once", at=i)
+        return entries
+
+    @model_validator(mode="after")
+    def _room_for_thinking(self) -> SweepConfig:
+        # a model that thinks and sets no max_tokens gets room for its thinking as well as its
+        # answer (``providers.catalog.models.default_max_tokens``), not the answer's 1,024 tokens
+        catalog = load_catalog(self.catalog)
+        for model in self.models:
+            if "max_tokens" not in model.model_fields_set:
+                chosen = thinking_max_tokens(model, catalog)
+                if chosen is not None:
+                    model.max_tokens = chosen
+        return self
 
     @field_validator("seeds", "strategies")
     @classmethod
@@ -522,7 +554,7 @@ def config_hash(config: SweepConfig) -> str:
     data = config.model_dump(mode="json", exclude={"output", "ray", "cache", "budget", "fail_on"})
     # keys added since the first schema hash as if absent while at their defaults, so a run made
     # before they existed still resumes
-    _drop_defaults(data, {"scoring": DEFAULT_SCORING})
+    _drop_defaults(data, {"scoring": DEFAULT_SCORING, "catalog": []})
     _drop_defaults(data["simulator"], {"batch": BatchConfig().model_dump(mode="json"), "url": None})
     for selection in data["tasks"]:
         _drop_defaults(selection, {"dataset": DEFAULT_DATASET, "module": None, "path": None, "mcp": None})
@@ -593,3 +625,31 @@ def changed_settings(before: Any, after: Any, at: str = "") -> list[str]:
                 changed.extend(changed_settings(before[key], after[key], path))
         return changed
     return [] if before == after else [at or "top level"]
+
+
+def catalog_target(model: ModelConfig) -> tuple[str, str] | None:
+    """The (model name, catalog API) a model is checked against in the model catalog: a real
+    provider's model on its own endpoint. None for a simulated or local model and for an own
+    ``base_url`` (a server speaking the API serves its own models). The one place that decides
+    which catalog entry governs a model."""
+    if model.provider not in ("openai", "anthropic", "google") or model.base_url is not None:
+        return None
+    return model.model, model.api_format
+
+
+def thinking_max_tokens(model: ModelConfig, catalog: Catalog) -> int | None:
+    """The max_tokens of a model that thinks and sets none: its answer's room plus its thinking
+    budget (or the catalog's room for thinking without one), at most its maximum output; None when
+    it does not think (the schema's default stands)."""
+    setting = model.reasoning[0] if model.reasoning and len(model.reasoning) == 1 else None
+    effort = setting.effort if setting else None
+    budget = setting.budget_tokens if setting else None
+    target = catalog_target(model)
+    facts = catalog.lookup(*target) if target is not None else None
+    if facts is not None:
+        thinking = reasoning_on(facts, effort, budget)
+    else:
+        thinking = setting is not None and effort != "none" and budget != 0
+    if not thinking:
+        return None
+    return default_max_tokens(facts, budget, thinking=True)

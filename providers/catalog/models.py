@@ -16,6 +16,7 @@ import datetime as dt
 import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any, Literal, NamedTuple
 
@@ -160,11 +161,16 @@ class Retirement(NamedTuple):
 def load_catalog(extra_entries: Iterable[Mapping[str, Any]] = ()) -> Catalog:
     """The shipped catalog plus ``extra_entries`` (a sweep's ``models`` entries in the file's shape,
     sources optional); an extra entry replaces a shipped one of the same name."""
-    text = resources.files(__package__).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
-    shipped = parse_catalog(text, source=CATALOG_FILE)
+    shipped = _shipped()
     extra = tuple(_entry(raw, f"catalog entry {i + 1} of the sweep") for i, raw in enumerate(extra_entries))
     replaced = {entry.name for entry in extra}
     return Catalog(tuple(entry for entry in shipped.entries if entry.name not in replaced) + extra)
+
+
+@cache  # read once per process: every config check asks for it
+def _shipped() -> Catalog:
+    text = resources.files(__package__).joinpath(CATALOG_FILE).read_text(encoding="utf-8")
+    return parse_catalog(text, source=CATALOG_FILE)
 
 
 def parse_catalog(text: str, *, source: str) -> Catalog:

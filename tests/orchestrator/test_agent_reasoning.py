@@ -135,19 +135,21 @@ async def test_a_truncated_reply_with_tool_calls_goes_on():
     assert (row.status, row.truncated, row.correct) == ("completed", False, True)
 
 
-async def test_a_reasoning_judge_keeps_its_settings_and_a_plain_one_answers_in_one_word():
+async def test_the_judge_keeps_its_models_settings_reasoning_or_not():
+    # nothing forced: a temperature of 0 is refused by models that take only the default, and a
+    # short max_tokens leaves a model that thinks by default no room to answer
     def judge(reasoning, temperature=None):
         fake = ThinkingModel([Completion("CORRECT")])
         return fake, ModelCall(model_id="j", provider_name="fake", model="j", request_model="j", complete=fake,
                                max_tokens=8000, temperature=temperature, reasoning=reasoning)
 
     for reasoning, temperature, expected in [(Reasoning(budget_tokens=2048), None, (None, 8000)),
-                                             (None, None, (0.0, 16)), (None, 0.3, (0.3, 16))]:
+                                             (None, None, (None, 8000)), (None, 0.3, (0.3, 8000))]:
         fake, model = judge(reasoning, temperature)
-        verdict = await judge_answer(model, task="typewriter_single", question="q", reference="a", answer="a",
-                                     deterministic=True, seed=0, on_attempt=lambda record: None)
+        judgement = await judge_answer(model, task="typewriter_single", question="q", reference="a", answer="a",
+                                       deterministic=True, seed=0, on_attempt=lambda record: None)
         request = fake.requests[0]
-        assert verdict is True
+        assert judgement == (True, None)
         assert (request.temperature, request.max_tokens) == expected and request.reasoning == reasoning
 
 
@@ -155,6 +157,7 @@ async def test_a_truncated_answer_is_never_sent_to_the_judge(monkeypatch):
     from orchestrator import runner as runner_module
     from orchestrator.agent import EpisodeResult
     from orchestrator.config import SweepConfig
+    from orchestrator.judge import Judgement
     from tests.orchestrator.sweep_helpers import episode_row
 
     config = SweepConfig.model_validate({
@@ -165,7 +168,7 @@ async def test_a_truncated_answer_is_never_sent_to_the_judge(monkeypatch):
 
     async def judge(*args, answer, **kwargs):
         asked.append(answer)
-        return True
+        return Judgement(True)
 
     monkeypatch.setattr(runner_module, "judge_answer", judge)
     runner = runner_module.EpisodeRunner(config, run="j", runner="runner-0", shares=gate_shares(config, 1, 0),

@@ -176,13 +176,25 @@ IMPOSSIBLE = [
                  "models[0].reasoning[1].budget_tokens: OpenAI Chat Completions (api_format openai) takes a "
                  "reasoning effort, not a token budget", id="openai-chat-budget"),
     pytest.param("api: responses, reasoning: {effort: xhigh}", "api: responses, reasoning: {budget_tokens: 900}",
+                 "budget_tokens: 900", "models[4].reasoning.budget_tokens: gpt-5.2 takes no thinking budget; "
+                 "it accepts effort none | low | medium | high | xhigh", id="openai-responses-budget"),
+    pytest.param("model: gpt-5.2, api: responses, reasoning: {effort: xhigh}",
+                 "model: gpt-next, api: responses, reasoning: {budget_tokens: 900}",
                  "budget_tokens: 900", "models[4].reasoning.budget_tokens: the OpenAI Responses API takes a "
-                 "reasoning effort, not a token budget", id="openai-responses-budget"),
+                 "reasoning effort, not a token budget", id="unknown-model-openai-responses-budget"),
     pytest.param("[{effort: medium}, {effort: max}]", "[{effort: medium}, {effort: minimal}]", "effort: minimal",
+                 "models[3].reasoning[1].effort: claude-opus-4-7 does not take effort 'minimal'; "
+                 "it accepts effort low | medium | high | xhigh | max", id="anthropic-effort"),
+    pytest.param("model: claude-opus-4-7\n    reasoning: [{effort: medium}, {effort: max}]",
+                 "model: claude-opus-4-9\n    reasoning: [{effort: medium}, {effort: minimal}]", "effort: minimal",
                  "models[3].reasoning[1].effort: Anthropic does not take effort 'minimal' "
-                 "(it takes: low, medium, high, xhigh, max)", id="anthropic-effort"),
+                 "(it takes: low, medium, high, xhigh, max)", id="unknown-model-gets-its-apis-rules"),
     pytest.param("api: responses, reasoning: {effort: xhigh}", "reasoning: {effort: max}",
-                 "reasoning: {effort: max}", None, id="openai-chat-effort-max-is-fine"),
+                 "reasoning: {effort: max}", "models[4].reasoning.effort: gpt-5.2 does not take effort 'max'; "
+                 "it accepts effort none | low | medium | high | xhigh", id="openai-chat-effort-max-not-on-gpt-5.2"),
+    pytest.param("model: gpt-5.2, api: responses, reasoning: {effort: xhigh}",
+                 "model: gpt-next, reasoning: {effort: max}", "reasoning: {effort: max}", None,
+                 id="openai-chat-effort-max-is-fine-for-the-api"),
     pytest.param("    model: oracle\n    reasoning: [", "    model: oracle\n    temperature: 0\n    reasoning: [",
                  "temperature: 0", "models[0].temperature: temperature 0 with reasoning: OpenAI reasoning models "
                  "accept only the default temperature, 1", id="openai-temperature"),
@@ -190,8 +202,8 @@ IMPOSSIBLE = [
                  "model: qwq, base_url: 'http://127.0.0.1:8000/v1', temperature: 0, reasoning: {effort: high}",
                  "id: gpt", None, id="a-compatible-server-keeps-its-own-sampling-rules"),
     pytest.param("model: claude-opus-4-7\n", "model: claude-opus-4-7\n    temperature: 0.7\n", "temperature: 0.7",
-                 "models[3].temperature: temperature 0.7 with reasoning: Anthropic requires temperature 1 with "
-                 "thinking", id="anthropic-temperature"),
+                 "models[3].temperature: claude-opus-4-7 accepts no temperature other than the default (1): "
+                 "leave it unset", id="anthropic-temperature"),
     pytest.param("model: claude-opus-4-7\n", "model: claude-opus-4-7\n    temperature: 1\n", "temperature: 1",
                  None, id="anthropic-temperature-1-is-fine"),
     pytest.param("api: responses, reasoning: {effort: xhigh}", "max_tokens_param: max_tokens, reasoning: {effort: low}",

@@ -14,9 +14,9 @@ from orchestrator.writer import write_part as write_table_part
 from tests.orchestrator.sweep_helpers import episode_row
 
 
-def row(n: int, model: str, task: str, status: str, correct: bool | None) -> dict:
+def row(n: int, model: str, task: str, status: str, correct: bool | None, judge_error: str | None = None) -> dict:
     spec = EpisodeSpec(model_id=model, task=task, example_id=f"x{n}", seed=0, strategy="native")
-    return {**episode_row(spec), "status": status, "correct": correct}
+    return {**episode_row(spec), "status": status, "correct": correct, "judge_error": judge_error}
 
 
 def write_part(run: Path, rows: list[dict]) -> None:
@@ -28,7 +28,7 @@ def test_counts_are_summed_across_parts_and_failures_are_not_scored(tmp_path):
         row(1, "m1", "typewriter_single", "completed", True),
         row(2, "m1", "typewriter_single", "max_steps", False),
         row(3, "m1", "typewriter_single", "provider_failed", None),
-        row(4, "m2", "multiverse_math", "completed", None),  # the judge failed: scored, not correct
+        row(4, "m2", "multiverse_math", "completed", None, "an empty reply"),  # scored, not correct
     ])
     write_part(tmp_path, [
         row(5, "m1", "typewriter_single", "completed", True),
@@ -37,9 +37,9 @@ def test_counts_are_summed_across_parts_and_failures_are_not_scored(tmp_path):
     ])
     assert summary_table(tmp_path).to_dicts() == [
         {"model_id": "m1", "task": "typewriter_single", "strategy": "native",
-         "episodes": 4, "scored": 3, "accuracy": 2 / 3, "not_scored": 1},
+         "episodes": 4, "scored": 3, "accuracy": 2 / 3, "not_scored": 1, "judge_failed": 0},
         {"model_id": "m2", "task": "multiverse_math", "strategy": "native",
-         "episodes": 3, "scored": 2, "accuracy": 1 / 2, "not_scored": 1},
+         "episodes": 3, "scored": 2, "accuracy": 1 / 2, "not_scored": 1, "judge_failed": 1},
     ]
     console = Console(record=True, width=200)
     print_sweep_summary(tmp_path, console)
@@ -76,3 +76,16 @@ def test_failed_episodes_print_their_top_causes_and_the_retry_command(tmp_path):
     assert "refused" not in text.split("why 3 episodes failed")[1]
     assert text.rstrip().endswith("retry with: python -m orchestrator sweep s.yaml --retry-errors")
     assert summary_table(tmp_path)["episodes"].to_list() == [5]  # the retried episode once, as its latest row
+
+
+def test_failed_judgements_are_counted_and_shown(tmp_path):
+    write_part(tmp_path, [row(1, "m", "relational_data", "completed", None, "ProviderUnavailable: down"),
+                          row(2, "m", "relational_data", "completed", None, "an empty reply"),
+                          row(3, "m", "relational_data", "completed", True)])
+    console = Console(record=True, width=120)
+    print_sweep_summary(tmp_path, console)
+    assert "judge: 2 judgements failed" in console.export_text()
+    write_part(tmp_path / "clean", [row(1, "m", "relational_data", "completed", True)])
+    console = Console(record=True, width=120)
+    print_sweep_summary(tmp_path / "clean", console)
+    assert "judge:" not in console.export_text()
