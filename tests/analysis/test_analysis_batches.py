@@ -68,7 +68,7 @@ def test_batch_vs_online_pairs_across_runs_and_the_report_shows_both_tables(tmp_
     assert pairs.select("run", "mode").rows() == [("batched", "batch"), ("online", "online")]
     assert result.tables["batches"]["run"].to_list() == ["batched"]
     page = result.index.read_text()
-    assert "Batch vs online" in page and ">Batches<" in page
+    assert "batch_vs_online.csv" in page and "batches.csv" in page
     assert (tmp_path / "out" / "batches.csv").exists()
 
 
@@ -76,4 +76,6 @@ def test_a_report_without_batched_calls_has_no_batch_tables(tmp_path):
     run = write_run(tmp_path, episodes=_online_episodes(), calls=[call(model_id="o")])
     result = build_report([run], tmp_path / "out", n_boot=20)
     assert "batches" not in result.tables.items and "batch_vs_online" not in result.tables.items
-    assert "Batch vs online" not in result.index.read_text()
+    page = result.index.read_text()
+    assert "batch_vs_online.csv" not in page and "batches.csv" not in page
+    assert not (tmp_path / "out" / "batches.csv").exists()
