@@ -84,7 +84,7 @@ OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
                  "reasoning": pl.String(), "dataset": pl.String(), "scoring": pl.String(), "attempt": pl.Int64(),
                  "judge_error": pl.String()},
     "calls": {"retry_after_s": pl.Float64(), "breaker_state": pl.String(), "reasoning_tokens": pl.Int64(),
-              "cached_input_tokens": pl.Int64(), "served_model": pl.String()},
+              "cached_input_tokens": pl.Int64(), "served_model": pl.String(), "batch_id": pl.String()},
     "events": {"value": pl.Float64(), "detail": pl.String()},
 }
 

@@ -50,6 +50,9 @@ DEFINITIONS = (
     "Retries per successful attempt: attempts with attempt number > 1 divided by ok attempts.",
     "Breaker time open: from each opening to the breaker's next transition, or to the run's last recorded "
     "activity.",
+    "Batches: calls with a batch id; errored = any outcome but ok, expired, canceled; wait = queueing to result. "
+    "Batch vs online: a run's model is batched when any of its calls has a batch id; the same provider and "
+    "model, batched and online, in the same or different runs, side by side.",
 )
 
 
@@ -181,7 +184,9 @@ def _detail_sections(tables: Tables, out_dir: Path) -> list[Section]:
             ],
             tables=[
                 items[name]
-                for name in ("reliability", "provider_outcomes", "http_status", "breakers", "refusals", "errors_over_time")
+                for name in ("reliability", "provider_outcomes", "http_status", "breakers", "refusals", "errors_over_time",
+                             "batches", "batch_vs_online")
+                if name in items  # the batch tables exist only for runs with batched calls
             ],
         ),
     ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analysis import accuracy, reliability, trajectory, variance
+from analysis import accuracy, batches, reliability, trajectory, variance
 from analysis.compare import Comparisons, compare
 from analysis.leaderboard import leaderboard_table
 from analysis.load import RunData
@@ -76,6 +76,7 @@ def compute_tables(
         *_accuracy_tables(episodes, scored, length),
         *_variance_tables(episodes, examples, variance_frame),
         *_reliability_tables(data),
+        *_batch_tables(data, scored),
     ]
     return Tables(runs=run_summary(data), items={table.name: table for table in tables}, comparisons=comparisons)
 
@@ -228,6 +229,29 @@ def _reliability_tables(data: RunData) -> list[ReportTable]:
     ]
 
 
+def _batch_tables(data: RunData, scored: pl.LazyFrame) -> list[ReportTable]:
+    """Batched models: their batches, and each beside the same model run online. Only the tables
+    that have rows: a report without batched calls shows neither."""
+    tables = [
+        _table(
+            "batches",
+            "Batches",
+            "Per provider and model with batched calls: batches, requests, their outcomes (errored: any "
+            "other than ok, expired, canceled), share failed, and the wait from queueing to result.",
+            batches.batch_table(data.calls),
+        ),
+        _table(
+            "batch_vs_online",
+            "Batch vs online",
+            "The same provider and model run batched (calls with a batch id) and online: episodes, "
+            "accuracy among scored episodes, cost, and wall time from the first episode's start to the "
+            "last one's end.",
+            batches.batch_vs_online(data.calls, data.episodes, scored),
+        ),
+    ]
+    return [table for table in tables if not table.frame.is_empty()]
+
+
 # The columns shown first in the page; ``<metric>`` is followed by its ``<metric>_se`` in one cell.
 PRIMARY: dict[str, tuple[str, ...]] = {
     "comparisons": (
@@ -255,4 +279,8 @@ PRIMARY: dict[str, tuple[str, ...]] = {
     "refusals": ("provider", "model_id", "task", "refusals", "refusal_rate", "refused_episodes"),
     "errors_over_time": ("provider", "minute", "outcome", "attempts"),
     "served_models": ("provider", "model_id", "model", "served_model", "attempts", "differs"),
+    "batches": ("provider", "model_id", "batches", "requests", "ok", "expired", "canceled", "errored",
+                "failed_share", "wait_p50_s"),
+    "batch_vs_online": ("provider", "model", "mode", "run", "model_id", "episodes", "accuracy", "cost_usd",
+                        "wall_s"),
 }

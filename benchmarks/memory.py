@@ -110,12 +110,13 @@ def measure_one(config_path: Path, limit: int, result_path: Path) -> None:
     result_path.write_text(json.dumps(result))
 
 
-def run_child(config: Path, limit: int, timeout_s: float) -> dict:
+def run_child(config: Path, limit: int, timeout_s: float, script: Path = Path(__file__)) -> dict:
+    """Run ``script --one config`` in a fresh process (its own peak) and return its JSON result."""
     result = config.with_suffix(".json")
     log = config.with_suffix(".log")
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, __file__, "--one", str(config), "--limit", str(limit), "--result", str(result)],
+            [sys.executable, str(script), "--one", str(config), "--limit", str(limit), "--result", str(result)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             process.wait(timeout=timeout_s)

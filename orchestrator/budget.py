@@ -37,6 +37,7 @@ from orchestrator.config import ModelConfig, SweepConfig
 from orchestrator.config.prices import model_price
 from orchestrator.plan import EpisodeSpec
 from orchestrator.rundir import iter_parts
+from providers.catalog.batch import terms as batch_terms
 from providers.simulator.policies import SINGLE_CALL_LIMIT
 from providers.text_tools import render_call, render_request
 from providers.types import CompletionRequest, Message, ToolCall, ToolSpec
@@ -97,15 +98,25 @@ def oracle_shape(task_name: str, dataset: str, scoring: str, example_id: str, st
     return EpisodeShape(len(steps) + 1, input_tokens, output_tokens)
 
 
-def cost_usd(model: ModelConfig, input_tokens: float, output_tokens: float, cached_input_tokens: float = 0) -> float:
+def batch_discount(model: ModelConfig) -> float | None:
+    """The share of the online price a batched call of ``model`` costs; None when its provider has
+    no batch API (the local provider, which the config refuses to batch)."""
+    return None if model.provider == "local" else batch_terms(model.api_format).discount
+
+
+def cost_usd(model: ModelConfig, input_tokens: float, output_tokens: float, cached_input_tokens: float = 0,
+             *, batch: bool | None = None) -> float:
     """US dollars at the model's price (``model_price``; 0 without one); cached input at its own
-    price when set."""
+    price when set. At the batch rate when ``batch`` (default: when the model is batched, as its
+    calls are billed)."""
     price = model_price(model).per_mtok
     if price is None:
         return 0.0
+    batched = model.batch_options is not None if batch is None else batch
+    factor = (batch_discount(model) or 1.0) if batched else 1.0
     cached = price.input if price.cached_input is None else price.cached_input
-    return (price.input * (input_tokens - cached_input_tokens) + cached * cached_input_tokens
-            + price.output * output_tokens) / 1e6
+    return factor * (price.input * (input_tokens - cached_input_tokens) + cached * cached_input_tokens
+                     + price.output * output_tokens) / 1e6
 
 
 def _limit(config: SweepConfig, model_id: str) -> int | None:
@@ -151,12 +162,19 @@ def expected_shape(spec: EpisodeSpec, config: SweepConfig, calibration: Calibrat
 
 @dataclass
 class ModelEstimate:
+    """``cost_usd``: what the sweep will pay (the batch price for a batched model, ``batched``);
+    ``online_usd`` and ``batch_usd``: the model's calls at either price (None without a price, or
+    without a batch API)."""
+
     model_id: str
     episodes: int = 0
     calls: float = 0.0
     input_tokens: float = 0.0
     output_tokens: float = 0.0
     cost_usd: float | None = None
+    online_usd: float | None = None
+    batch_usd: float | None = None
+    batched: bool = False
 
 
 def estimate(config: SweepConfig, plan: Sequence[EpisodeSpec], like: Path | None = None) -> list[ModelEstimate]:
@@ -173,27 +191,40 @@ def estimate(config: SweepConfig, plan: Sequence[EpisodeSpec], like: Path | None
         row.output_tokens += shape.output_tokens
     for row in rows.values():
         model = config.model(row.model_id)
+        row.batched = model.batch_options is not None
         if row.cost_usd is not None:
             row.cost_usd = cost_usd(model, row.input_tokens, row.output_tokens)
+            row.online_usd = cost_usd(model, row.input_tokens, row.output_tokens, batch=False)
+            if batch_discount(model) is not None:
+                row.batch_usd = cost_usd(model, row.input_tokens, row.output_tokens, batch=True)
     return [row for row in rows.values() if row.episodes]
 
 
 def estimate_table(rows: Iterable[ModelEstimate]) -> str:
-    """The estimate as a plain text table, with a total line."""
+    """The estimate as a plain text table, with a total line: each model at the online and the batch
+    price, the one the sweep will pay marked ``*`` and repeated as its cost."""
     rows = list(rows)
-    header = ("model", "episodes", "calls", "input tokens", "output tokens", "cost USD")
+    header = ("model", "episodes", "calls", "input tokens", "output tokens", "online USD", "batch USD", "cost USD")
 
-    def cells(r: ModelEstimate) -> tuple[str, ...]:
+    def usd(value: float | None, paid: bool = False) -> str:
+        return "-" if value is None else f"{value:,.2f}{'*' if paid else ' '}"
+
+    def cells(r: ModelEstimate, total: bool = False) -> tuple[str, ...]:
         return (r.model_id, f"{r.episodes:,}", f"{r.calls:,.0f}", f"{r.input_tokens:,.0f}", f"{r.output_tokens:,.0f}",
-                "-" if r.cost_usd is None else f"{r.cost_usd:,.2f}")
+                usd(r.online_usd, not total and not r.batched), usd(r.batch_usd, not total and r.batched),
+                usd(r.cost_usd))
+
+    def summed(values: list[float | None]) -> float | None:
+        return None if all(v is None for v in values) else sum(v or 0.0 for v in values)
 
     total = ModelEstimate("total", sum(r.episodes for r in rows), sum(r.calls for r in rows),
                           sum(r.input_tokens for r in rows), sum(r.output_tokens for r in rows),
-                          None if all(r.cost_usd is None for r in rows) else sum(r.cost_usd or 0.0 for r in rows))
-    table = [header, *(cells(r) for r in rows), cells(total)]
+                          summed([r.cost_usd for r in rows]), summed([r.online_usd for r in rows]),
+                          summed([r.batch_usd for r in rows]))
+    table = [header, *(cells(r) for r in rows), cells(total, total=True)]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     return "\n".join("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True)))
-                     for line in table)
+                     .rstrip() for line in table)
 
 
 # ---------------------------------------------------------------- the guard the driver asks

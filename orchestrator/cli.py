@@ -156,7 +156,8 @@ def _estimate(config: SweepConfig, args: argparse.Namespace) -> int:
     plan = build_plan(config, limit=args.limit)
     print(estimate_table(estimate(config, plan, like)))
     basis = f"calibrated by {like}" if like else "the oracle's path, 4 characters a token"
-    print(f"expected from the tasks' expected steps ({basis}); no provider was called")
+    print(f"expected from the tasks' expected steps ({basis}); no provider was called; "
+          "* the price the sweep will pay (batch for models[].batch)")
     return EXIT_OK
 
 

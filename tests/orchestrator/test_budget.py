@@ -140,3 +140,26 @@ def test_the_quick_start_estimate_is_within_15_percent_of_the_real_tokens(tmp_pa
     # calibrated by the run itself, the estimate is the run
     like = estimate(config, build_plan(config), tmp_path / "runs" / "quickstart")
     assert sum(r.input_tokens for r in like) == pytest.approx(df["input_tokens"].sum())
+
+
+def test_estimate_shows_the_online_and_the_batch_price_and_marks_the_one_paid(tmp_path, capsys):
+    models = [{"id": m, "provider": "simulated", "model": "oracle", "price_per_mtok": PRICE, "batch": m == "batched"}
+              for m in ("batched", "online")]
+    path = write_config(tmp_path, tasks=[{"name": "typewriter_single", "limit": 3}], models=models)
+    config = load_config(path)
+    rows = {r.model_id: r for r in estimate(config, build_plan(config))}
+    for row in rows.values():
+        online = (row.input_tokens * PRICE["input"] + row.output_tokens * PRICE["output"]) / 1e6
+        assert row.online_usd == pytest.approx(online) and row.batch_usd == pytest.approx(online / 2)
+    assert rows["batched"].batched and rows["batched"].cost_usd == pytest.approx(rows["batched"].batch_usd)
+    assert not rows["online"].batched and rows["online"].cost_usd == pytest.approx(rows["online"].online_usd)
+    assert main(["sweep", str(path), "--estimate"]) == 0
+    lines = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line}
+    assert lines["model"][-6:] == ["online", "USD", "batch", "USD", "cost", "USD"]
+    # online USD, batch USD, cost USD: the paid one starred and repeated as the cost
+    assert lines["batched"][-3:] == [f"{rows['batched'].online_usd:,.2f}", f"{rows['batched'].batch_usd:,.2f}*",
+                                     f"{rows['batched'].batch_usd:,.2f}"]
+    assert lines["online"][-3:] == [f"{rows['online'].online_usd:,.2f}*", f"{rows['online'].batch_usd:,.2f}",
+                                    f"{rows['online'].online_usd:,.2f}"]
+    # the guard counts a batched model's spending at the batch price, as its episodes record it
+    assert cost_usd(config.model("batched"), 1e6, 0) == pytest.approx(cost_usd(config.model("online"), 1e6, 0) / 2)
