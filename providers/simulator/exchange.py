@@ -1,5 +1,6 @@
 """One request's path up to its fate, whatever the wire format: account → authenticate →
-validate → resolve the model → enforce the API's rules for that model → draw the fault and delay →
+validate → resolve the model → enforce the API's rules for that model (and, for a model
+impersonating a real one, that model's own: ``impersonation``) → draw the fault and delay →
 hand the ``Exchange`` to the handler (latency and fault wrappers around the policy's reply,
 composed in ``server``).
 
@@ -49,6 +50,7 @@ class Thought:
 class WireFormat(Protocol):
     """What a wire format supplies to the exchange."""
 
+    api: str  # its API, as the model catalog names it (providers.registry.ApiFormat)
     server_statuses: tuple[int, ...]
 
     def model(self, request: web.Request, body: dict[str, Any]) -> str | None:
@@ -264,9 +266,12 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
         sim.stats.outcome(model, "bad_request")
         return error_response(fmt, 404, fmt.model_not_found(request, model), code="model_not_found")
     sim.stats.params(model, parsed.params)
+    # imported here: impersonation reads the formats' rules, which import this module
+    from providers.simulator import impersonation
+
     try:
         fmt.headers(request)
-        reasoning = fmt.check(body, profile, sim.signer, request)
+        reasoning = impersonation.check(fmt, body, profile, sim.signer, request)
         fmt.history(body)
         tool_choice = fmt.tool_choice(body, parsed.tools) if parsed.tools else AUTO
     except RuleViolation as exc:
