@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from orchestrator.agent import ModelCall
-from orchestrator.config import ModelConfig, SweepConfig
+from orchestrator.config import ConfigError, ModelConfig, SweepConfig
 from providers.gate import ProviderGate
 from providers.gate.config import GateConfig
 from providers.registry import EndpointSpec, make_provider
@@ -24,8 +24,17 @@ from providers.text_tools import TextToolsProvider
 from providers.types import Provider
 
 
+def request_model(m: ModelConfig) -> str:
+    """What a request names: the provider's model; for a simulated model, the real model it
+    impersonates, else its id (the simulator's profiles are keyed by it, not by the policy)."""
+    if m.provider != "simulated":
+        return m.model
+    return m.impersonates or m.id
+
+
 def simulator_profiles(config: SweepConfig) -> dict[str, ModelProfile]:
-    """The simulator's profiles, keyed by model id (requests name the model id, not the policy)."""
+    """The simulator's profiles, keyed by what requests name (``request_model``). Simulated models
+    impersonating the same real model share its profile, so they must agree on it."""
     profiles: dict[str, ModelProfile] = {}
     for m in config.models:
         if m.provider != "simulated":
@@ -39,7 +48,15 @@ def simulator_profiles(config: SweepConfig) -> dict[str, ModelProfile]:
             fields["noise"] = m.noise
         if m.reasoning is not None:  # a reasoning model of its api_format's API, with that API's rules
             fields["reasoning"] = True
-        profiles[m.id] = ModelProfile(**fields)
+        if m.impersonates is not None:
+            fields["impersonates"] = m.impersonates
+        profile, key = ModelProfile(**fields), request_model(m)
+        known = profiles.setdefault(key, profile)
+        if known.model_copy(update={"reasoning": False}) != profile.model_copy(update={"reasoning": False}):
+            raise ConfigError(f"models {m.id!r} and another simulated model both answer as {key!r} with different "
+                              "policies, latency, faults or noise: give them the same, or impersonate one only")
+        if profile.reasoning:  # a reasoning variant makes the shared profile a reasoning one
+            profiles[key] = known.model_copy(update={"reasoning": True})
     return profiles
 
 
@@ -107,7 +124,7 @@ class Endpoints:
             base = self.provider(m, "native")
             self._calls[key] = ModelCall(
                 model_id=m.id, provider_name=m.provider,
-                model=m.model, request_model=m.id if m.provider == "simulated" else m.model,
+                model=m.model, request_model=request_model(m),
                 complete=functools.partial(gate.complete, provider),
                 temperature=m.temperature, max_tokens=m.max_tokens,
                 timeout_s=gate.config.timeout_s, send_script=m.provider == "simulated",

@@ -219,7 +219,10 @@ class LocalOptions(_Strict):
 
 
 class ModelConfig(_Strict):
-    """One ``models:`` entry. For ``provider: simulated``, ``model`` is the policy name."""
+    """One ``models:`` entry. For ``provider: simulated``, ``model`` is the policy name and
+    ``impersonates`` the real model it may stand for: its requests name that model, and the
+    simulator enforces the model catalog's rules and defaults for it
+    (``providers.simulator.impersonation``)."""
 
     id: str = Field(pattern=_SAFE_NAME, max_length=100)
     provider: ProviderName
@@ -239,6 +242,7 @@ class ModelConfig(_Strict):
     local: LocalOptions | None = None
     price_per_mtok: PricePerMTok | None = None
     gate: str | None = Field(None, min_length=1)
+    impersonates: str | None = Field(None, min_length=1)  # simulated only: the real model it stands for
 
     # Where this model is written: (index in the file's models, index in its reasoning list or None).
     _entry: tuple[int, int | None] | None = PrivateAttr(None)
@@ -279,9 +283,14 @@ class ModelConfig(_Strict):
             raise _custom("api", f"api (chat | responses) applies only to provider openai (this model's provider "
                           f"is {self.provider!r}{'; choose api_format' if self.provider == 'simulated' else ''})",
                           at="api")
-        if self.max_tokens_param is not None and (self.provider != "openai" or self.api == "responses"):
-            raise _custom("max_tokens_param", "max_tokens_param applies only to provider openai with api: chat",
-                          at="max_tokens_param")
+        chat = (self.provider == "openai" and self.api != "responses") or (
+            self.provider == "simulated" and self.api_format == "openai")
+        if self.max_tokens_param is not None and not chat:
+            raise _custom("max_tokens_param", "max_tokens_param applies only to OpenAI Chat Completions (provider "
+                          "openai with api: chat, or simulated with api_format: openai)", at="max_tokens_param")
+        if self.impersonates is not None and self.provider != "simulated":
+            raise _custom("impersonates", "impersonates applies only to simulated models (this model's provider "
+                          f"is {self.provider!r})", at="impersonates")
         if self.reasoning is not None:
             if self.provider == "local":
                 raise _custom("reasoning", "reasoning does not apply to local models", at="reasoning")
@@ -473,7 +482,7 @@ def config_hash(config: SweepConfig) -> str:
     for selection in data["tasks"]:
         _drop_defaults(selection, {"dataset": DEFAULT_DATASET, "module": None, "path": None, "mcp": None})
     for model in data["models"]:
-        _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None})
+        _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None, "impersonates": None})
         if model["price_per_mtok"]:
             _drop_defaults(model["price_per_mtok"], {"cached_input": None})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))

@@ -58,6 +58,10 @@ def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def read_settings(api: str, params: dict[str, Any], body: dict[str, Any]) -> Settings:
     """The settings of a request to ``api``, from ``params`` (its format's ``params(body)``)."""
     tools = bool(body.get("tools"))
@@ -68,14 +72,14 @@ def read_settings(api: str, params: dict[str, Any], body: dict[str, Any]) -> Set
                         max_tokens=_integer(params.get("max_completion_tokens", params.get("max_tokens"))),
                         tools=tools)
     if api == "openai_responses":
-        reasoning = params.get("reasoning") if isinstance(params.get("reasoning"), dict) else {}
+        reasoning = _mapping(params.get("reasoning"))
         effort = reasoning.get("effort")
         return Settings(effort=effort if isinstance(effort, str) else None, reasoning_set=effort is not None,
                         temperature=_number(params.get("temperature")), top_p=_number(params.get("top_p")),
                         max_tokens=_integer(params.get("max_output_tokens")), tools=tools)
     if api == "anthropic":
-        thinking = params.get("thinking") if isinstance(params.get("thinking"), dict) else {}
-        output_config = params.get("output_config") if isinstance(params.get("output_config"), dict) else {}
+        thinking = _mapping(params.get("thinking"))
+        output_config = _mapping(params.get("output_config"))
         effort = output_config.get("effort")
         kind = thinking.get("type")
         return Settings(effort=effort if isinstance(effort, str) else None,
@@ -84,7 +88,7 @@ def read_settings(api: str, params: dict[str, Any], body: dict[str, Any]) -> Set
                         temperature=_number(params.get("temperature")), top_p=_number(params.get("top_p")),
                         top_k=_integer(params.get("top_k")), max_tokens=_integer(params.get("max_tokens")),
                         tools=tools)
-    thinking = params.get("thinkingConfig") if isinstance(params.get("thinkingConfig"), dict) else {}
+    thinking = _mapping(params.get("thinkingConfig"))
     level, budget = field(thinking, "thinkingLevel"), _integer(field(thinking, "thinkingBudget"))
     return Settings(effort=level.lower() if isinstance(level, str) else None, budget_tokens=budget,
                     reasoning_set=level is not None or budget is not None,
