@@ -208,6 +208,8 @@ class Exchange:
 
 
 Handler = Callable[[Exchange], Awaitable[web.StreamResponse]]
+# The rules a request must pass for its model, returning how hard the model thinks (see WireFormat.check).
+Rules = Callable[[WireFormat, dict[str, Any], ModelProfile, Signer, web.Request], Reasoning | None]
 
 
 def error_response(fmt: WireFormat, status: int, message: str, *, code: str | None = None,
@@ -235,9 +237,11 @@ def _masked(key: str | None) -> str:
     return key[:3] + "*" * max(3, len(key) - 7) + key[-4:]
 
 
-async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler: Handler) -> web.StreamResponse:
+async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler: Handler,
+                rules: Rules) -> web.StreamResponse:
     """Answer one model request in ``fmt``'s wire format, counting it in ``sim.stats``; requests
-    that get this far go to ``handler``."""
+    that pass ``rules`` (``fmt.check`` as the model's profile calls for it: ``impersonation.check``)
+    go to ``handler``."""
     try:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
@@ -266,12 +270,9 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
         sim.stats.outcome(model, "bad_request")
         return error_response(fmt, 404, fmt.model_not_found(request, model), code="model_not_found")
     sim.stats.params(model, parsed.params)
-    # imported here: impersonation reads the formats' rules, which import this module
-    from providers.simulator import impersonation
-
     try:
         fmt.headers(request)
-        reasoning = impersonation.check(fmt, body, profile, sim.signer, request)
+        reasoning = rules(fmt, body, profile, sim.signer, request)
         fmt.history(body)
         tool_choice = fmt.tool_choice(body, parsed.tools) if parsed.tools else AUTO
     except RuleViolation as exc:
