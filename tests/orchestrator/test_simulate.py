@@ -47,8 +47,9 @@ def test_a_stand_in_sends_the_real_models_body(path, monkeypatch):
         request = _request(real.model, real.temperature, real.max_tokens, real.thinking)
         sent = simulated_endpoints.provider(stand_in, "native").wire_params(request)  # type: ignore[attr-defined]
         assert sent == real_endpoints.provider(real, "native").wire_params(request)  # type: ignore[attr-defined]
-    assert all(profile.impersonates for profile in simulator_profiles(stand_ins).values()
-               if profile.impersonates is not None)
+    impersonating = {key: p.impersonates for key, p in simulator_profiles(stand_ins).items() if p.impersonates}
+    real_models = {m.model for m in config.models if m.provider in REAL_PROVIDERS}
+    assert impersonating == {model: model for model in real_models}  # requests name the real model
 
 
 def test_impersonates_belongs_to_simulated_models(tmp_path):
