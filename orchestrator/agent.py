@@ -105,7 +105,7 @@ class ModelCall:
     model_id: str
     provider_name: str
     model: str  # the provider's model string, as recorded
-    request_model: str  # what the request names (the simulator is asked by model id)
+    request_model: str  # what the request names (orchestrator.endpoints.request_model)
     complete: Complete  # the gate's complete, bound to this model's provider
     temperature: float | None = None
     max_tokens: int = 1024

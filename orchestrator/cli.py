@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--estimate", action="store_true",
                        help="print the expected calls, tokens and cost per model, calling no provider")
     sweep.add_argument("--like", metavar="RUN", help="with --estimate: calibrate the token model by this run")
+    sweep.add_argument("--simulate", action="store_true",
+                       help="run offline: every openai/anthropic/google model replaced by a simulated oracle "
+                            "impersonating it (same request bodies, the model's rules enforced); no API keys; "
+                            "run directory <name>-simulated")
 
     validate = commands.add_parser(
         "validate", help="check a sweep config without running anything",
@@ -127,7 +131,11 @@ def _is_user_error(exc: Exception) -> bool:
 def _sweep(args: argparse.Namespace) -> int:
     from orchestrator.config import ConfigError, load_config
 
-    config = load_config(args.config)
+    config = load_config(args.config, check_keys=not args.simulate)
+    if args.simulate:
+        from orchestrator.simulate import simulated
+
+        config = simulated(config)
     if args.cache is not None:
         config = config.model_copy(update={"cache": config.cache.model_copy(update={"mode": args.cache})})
     _warn(config)

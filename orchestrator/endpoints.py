@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from orchestrator.agent import Complete, ModelCall
-from orchestrator.config import ModelConfig, SweepConfig
+from orchestrator.config import ConfigError, ModelConfig, SweepConfig
 from orchestrator.config.prices import model_price
 from providers.batch.caller import BatchCaller, BatchJournal, BatchSettings
 from providers.batch.clients import make_batch_client
@@ -30,8 +30,17 @@ from providers.text_tools import TextToolsProvider
 from providers.types import Provider
 
 
+def request_model(m: ModelConfig) -> str:
+    """What a request names: the provider's model; for a simulated model, the real model it
+    impersonates, else its id (the simulator's profiles are keyed by it, not by the policy)."""
+    if m.provider != "simulated":
+        return m.model
+    return m.impersonates or m.id
+
+
 def simulator_profiles(config: SweepConfig) -> dict[str, ModelProfile]:
-    """The simulator's profiles, keyed by model id (requests name the model id, not the policy)."""
+    """The simulator's profiles, keyed by what requests name (``request_model``). Simulated models
+    impersonating the same real model share its profile, so they must agree on it."""
     profiles: dict[str, ModelProfile] = {}
     for m in config.models:
         if m.provider != "simulated":
@@ -45,7 +54,15 @@ def simulator_profiles(config: SweepConfig) -> dict[str, ModelProfile]:
             fields["noise"] = m.noise
         if m.reasoning is not None:  # a reasoning model of its api_format's API, with that API's rules
             fields["reasoning"] = True
-        profiles[m.id] = ModelProfile(**fields)
+        if m.impersonates is not None:
+            fields["impersonates"] = m.impersonates
+        profile, key = ModelProfile(**fields), request_model(m)
+        known = profiles.setdefault(key, profile)
+        if known.model_copy(update={"reasoning": False}) != profile.model_copy(update={"reasoning": False}):
+            raise ConfigError(f"models {m.id!r} and another simulated model both answer as {key!r} with different "
+                              "policies, latency, faults or noise: give them the same, or impersonate one only")
+        if profile.reasoning:  # a reasoning variant makes the shared profile a reasoning one
+            profiles[key] = known.model_copy(update={"reasoning": True})
     return profiles
 
 
@@ -126,7 +143,7 @@ class Endpoints:
                 factor = batch_terms(m.api_format).discount
             self._calls[key] = ModelCall(
                 model_id=m.id, provider_name=m.provider,
-                model=m.model, request_model=self._request_model(m),
+                model=m.model, request_model=request_model(m),
                 complete=complete,
                 temperature=m.temperature, max_tokens=m.max_tokens,
                 timeout_s=gate.config.timeout_s, send_script=m.provider == "simulated",
@@ -149,10 +166,6 @@ class Endpoints:
         default = effective_reasoning(self._catalog.lookup(m.model, m.api_format), None)
         return f"{default} (default)" if default is not None else None
 
-    @staticmethod
-    def _request_model(m: ModelConfig) -> str:
-        return m.id if m.provider == "simulated" else m.model  # the simulator is asked by model id
-
     def _batch_caller(self, m: ModelConfig) -> BatchCaller:
         """The model's batch caller (``providers.batch.caller``): one per model, so its calls share batches."""
         if m.id not in self._batch_callers:
@@ -168,7 +181,7 @@ class Endpoints:
                                      max_requests=min(options.max_requests or terms.max_requests, terms.max_requests),
                                      max_bytes=terms.max_bytes, poll_s=options.poll_s)
             self._batch_callers[m.id] = BatchCaller(
-                make_batch_client(self._endpoint(m)), base.wire_body, name=m.gate_key, model=self._request_model(m),
+                make_batch_client(self._endpoint(m)), base.wire_body, name=m.gate_key, model=request_model(m),
                 model_id=m.id, journal=self._journal, settings=settings,
                 max_attempts=self._config.gate_config(m.gate_key).max_attempts)
         return self._batch_callers[m.id]

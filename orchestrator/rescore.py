@@ -29,7 +29,7 @@ import tasks
 from orchestrator.agent import ModelCall, call_row
 from orchestrator.capacity import gate_shares
 from orchestrator.config import DEFAULT_DATASET, ConfigError, SweepConfig, load_config
-from orchestrator.endpoints import Endpoints, simulator_profiles
+from orchestrator.endpoints import Endpoints, request_model, simulator_profiles
 from orchestrator.judge import judge_answer, judge_decides
 from orchestrator.records import SCORED_STATUSES, SCORES_SCHEMA, CallRow, ScoreRow, to_table
 from orchestrator.rundir import FROZEN_CONFIG, RunDir, RunDirError, latest_attempts, part_files
@@ -126,7 +126,8 @@ def _judge(config: SweepConfig, judge: str, stack: ExitStack, out: Path) -> tupl
     if model.provider == "simulated":
         from providers.simulator import SimulatorProcess
 
-        sim = stack.enter_context(SimulatorProcess({judge: simulator_profiles(config)[judge]},
+        named = request_model(model)
+        sim = stack.enter_context(SimulatorProcess({named: simulator_profiles(config)[named]},
                                                    seed=config.simulator.seed))
         simulator_url = sim.base_url
         stack.callback(_save_stats, sim, out / "simulator")

@@ -236,7 +236,10 @@ class BatchOptions(_Strict):
 
 
 class ModelConfig(_Strict):
-    """One ``models:`` entry. For ``provider: simulated``, ``model`` is the policy name."""
+    """One ``models:`` entry. For ``provider: simulated``, ``model`` is the policy name and
+    ``impersonates`` the real model it may stand for: its requests name that model, and the
+    simulator enforces the model catalog's rules and defaults for it
+    (``providers.simulator.impersonation``)."""
 
     id: str = Field(pattern=_SAFE_NAME, max_length=100)
     provider: ProviderName
@@ -259,6 +262,7 @@ class ModelConfig(_Strict):
     # (added) the Responses API's ``reasoning.summary``; unset: not sent (some accounts get a 400 for it)
     reasoning_summary: Literal["auto", "concise", "detailed"] | None = None
     batch: bool | BatchOptions = False
+    impersonates: str | None = Field(None, min_length=1)  # simulated only: the real model it stands for
 
     # Where this model is written: (index in the file's models, index in its reasoning list or None).
     _entry: tuple[int, int | None] | None = PrivateAttr(None)
@@ -299,9 +303,14 @@ class ModelConfig(_Strict):
             raise _custom("api", f"api (chat | responses) applies only to provider openai (this model's provider "
                           f"is {self.provider!r}{'; choose api_format' if self.provider == 'simulated' else ''})",
                           at="api")
-        if self.max_tokens_param is not None and (self.provider != "openai" or self.api == "responses"):
-            raise _custom("max_tokens_param", "max_tokens_param applies only to provider openai with api: chat",
-                          at="max_tokens_param")
+        chat = (self.provider == "openai" and self.api != "responses") or (
+            self.provider == "simulated" and self.api_format == "openai")
+        if self.max_tokens_param is not None and not chat:
+            raise _custom("max_tokens_param", "max_tokens_param applies only to OpenAI Chat Completions (provider "
+                          "openai with api: chat, or simulated with api_format: openai)", at="max_tokens_param")
+        if self.impersonates is not None and self.provider != "simulated":
+            raise _custom("impersonates", "impersonates applies only to simulated models (this model's provider "
+                          f"is {self.provider!r})", at="impersonates")
         if self.batch is not False and self.provider == "local":
             raise _custom("batch", "batch applies only to models of a provider with a batch API "
                           "(openai, anthropic, google, simulated)", at="batch")
@@ -560,7 +569,7 @@ def config_hash(config: SweepConfig) -> str:
         _drop_defaults(selection, {"dataset": DEFAULT_DATASET, "module": None, "path": None, "mcp": None})
     for model in data["models"]:
         _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None, "batch": False,
-                               "reasoning_summary": None})
+                               "reasoning_summary": None, "impersonates": None})
         if model["price_per_mtok"]:
             _drop_defaults(model["price_per_mtok"], {"cached_input": None})
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -629,9 +638,12 @@ def changed_settings(before: Any, after: Any, at: str = "") -> list[str]:
 
 def catalog_target(model: ModelConfig) -> tuple[str, str] | None:
     """The (model name, catalog API) a model is checked against in the model catalog: a real
-    provider's model on its own endpoint. None for a simulated or local model and for an own
-    ``base_url`` (a server speaking the API serves its own models). The one place that decides
-    which catalog entry governs a model."""
+    provider's model on its own endpoint, or the real model a simulated one impersonates (the
+    simulator then enforces the same entry). None for a local model, a simulated one that
+    impersonates none, and an own ``base_url`` (a server speaking the API serves its own models).
+    The one place that decides which catalog entry governs a model."""
+    if model.provider == "simulated":
+        return (model.impersonates, model.api_format) if model.impersonates is not None else None
     if model.provider not in ("openai", "anthropic", "google") or model.base_url is not None:
         return None
     return model.model, model.api_format

@@ -92,6 +92,9 @@ class ModelProfile(BaseModel):
     request turns thinking on, and it enforces that API's rules for reasoning models, answering a
     request that breaks one with the real API's error. ``truncate``: how often a reply is cut as
     if by ``max_tokens`` (a reply longer than the request's own cap is always cut).
+    ``impersonates``: the real model this one stands for (e.g. ``gpt-5.5``): the simulator enforces
+    that model's rules from the model catalog, with its API's error bodies, and thinks by default
+    where it does, instead of ``reasoning`` (see ``impersonation``).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -103,6 +106,7 @@ class ModelProfile(BaseModel):
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
     truncate: TruncateConfig = Field(default_factory=TruncateConfig)
     seed: int = 0
+    impersonates: str | None = Field(None, min_length=1)
 
 
 _PROFILES = TypeAdapter(dict[str, ModelProfile])

@@ -1,5 +1,6 @@
 """One request's path up to its fate, whatever the wire format: account → authenticate →
-validate → resolve the model → enforce the API's rules for that model → draw the fault and delay →
+validate → resolve the model → enforce the API's rules for that model (and, for a model
+impersonating a real one, that model's own: ``impersonation``) → draw the fault and delay →
 hand the ``Exchange`` to the handler (latency and fault wrappers around the policy's reply,
 composed in ``server``).
 
@@ -49,6 +50,7 @@ class Thought:
 class WireFormat(Protocol):
     """What a wire format supplies to the exchange."""
 
+    api: str  # its API, as the model catalog names it (providers.registry.ApiFormat)
     server_statuses: tuple[int, ...]
 
     def model(self, request: web.Request, body: dict[str, Any]) -> str | None:
@@ -206,6 +208,8 @@ class Exchange:
 
 
 Handler = Callable[[Exchange], Awaitable[web.StreamResponse]]
+# The rules a request must pass for its model, returning how hard the model thinks (see WireFormat.check).
+Rules = Callable[[WireFormat, dict[str, Any], ModelProfile, Signer, web.Request], Reasoning | None]
 
 
 def error_response(fmt: WireFormat, status: int, message: str, *, code: str | None = None,
@@ -233,9 +237,11 @@ def _masked(key: str | None) -> str:
     return key[:3] + "*" * max(3, len(key) - 7) + key[-4:]
 
 
-async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler: Handler) -> web.StreamResponse:
+async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler: Handler,
+                rules: Rules) -> web.StreamResponse:
     """Answer one model request in ``fmt``'s wire format, counting it in ``sim.stats``; requests
-    that get this far go to ``handler``."""
+    that pass ``rules`` (``fmt.check`` as the model's profile calls for it: ``impersonation.check``)
+    go to ``handler``."""
     try:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
@@ -266,7 +272,7 @@ async def serve(sim: Simulation, fmt: WireFormat, request: web.Request, handler:
     sim.stats.params(model, parsed.params)
     try:
         fmt.headers(request)
-        reasoning = fmt.check(body, profile, sim.signer, request)
+        reasoning = rules(fmt, body, profile, sim.signer, request)
         fmt.history(body)
         tool_choice = fmt.tool_choice(body, parsed.tools) if parsed.tools else AUTO
     except RuleViolation as exc:

@@ -53,6 +53,7 @@ def thinking_blocks(thought: Thought, signer: Signer, *, calls_tools: bool) -> l
 class AnthropicFormat:
     """Reads Messages requests and writes their replies and errors; 529 is Anthropic's "overloaded"."""
 
+    api = "anthropic"
     server_statuses: tuple[int, ...] = (500, 502, 503, 529)
 
     def api_key(self, request: web.Request) -> str | None:

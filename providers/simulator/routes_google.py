@@ -91,6 +91,7 @@ class GoogleFormat:
     """Reads ``generateContent`` and ``streamGenerateContent`` requests (under ``v1`` and
     ``v1beta``) and writes their replies and errors."""
 
+    api = "google"
     server_statuses: tuple[int, ...] = (500, 503)
 
     def streams(self, request: web.Request, body: dict[str, Any]) -> bool:

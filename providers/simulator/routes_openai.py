@@ -35,6 +35,7 @@ SAMPLING_AND_REASONING = ("temperature", "top_p", "seed", "max_tokens", "max_com
 class OpenAIFormat:
     """Reads Chat Completions requests and writes their replies and errors."""
 
+    api = "openai"
     server_statuses: tuple[int, ...] = (500, 502, 503)
     params_reported: tuple[str, ...] = SAMPLING_AND_REASONING
 
@@ -172,7 +173,13 @@ def reasoning_chat_rules(body: dict[str, Any], effort: object) -> None:
     model, newer = minor[0], int(minor[1]) >= _TOOLS_NEED_EXPLICIT_NONE_FROM
     if effort == "none" or (effort is None and not newer):
         return
-    advice = ("To use function tools, use /v1/responses or set reasoning_effort to 'none'." if newer
+    raise tools_with_reasoning(model, explicit_none=newer)
+
+
+def tools_with_reasoning(model: str, *, explicit_none: bool = False) -> RuleViolation:
+    """Chat Completions' 400 for function tools with reasoning on a model that refuses them there
+    (``explicit_none``: gpt-5.6's wording, for models whose default effort is not "none")."""
+    advice = ("To use function tools, use /v1/responses or set reasoning_effort to 'none'." if explicit_none
               else "Please use /v1/responses instead.")
-    raise RuleViolation(400, f"Function tools with reasoning_effort are not supported for {model} in "
-                             f"/v1/chat/completions. {advice}", param="reasoning_effort")
+    return RuleViolation(400, f"Function tools with reasoning_effort are not supported for {model} in "
+                              f"/v1/chat/completions. {advice}", param="reasoning_effort")

@@ -94,6 +94,7 @@ class OpenAIResponsesFormat(OpenAIFormat):
     ``STORED_RESPONSES``) continue with ``previous_response_id``, whose items are put before the
     request's ``input`` (so every rule checks the whole conversation)."""
 
+    api = "openai_responses"
     params_reported = SAMPLING_AND_REASONING
 
     def __init__(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from providers.simulator import impersonation
 from providers.simulator.batch_store import BatchConfig, BatchStore
 from providers.simulator.batches import add_batch_routes
 from providers.simulator.config import ModelProfile
@@ -46,18 +47,18 @@ def make_app(sim: Simulation, batch: BatchConfig | None = None) -> web.Applicati
     responses_format = OpenAIResponsesFormat()
 
     async def chat_completions(request: web.Request) -> web.StreamResponse:
-        return await serve(sim, openai_format, request, HANDLER)
+        return await serve(sim, openai_format, request, HANDLER, impersonation.check)
 
     async def responses(request: web.Request) -> web.StreamResponse:
-        return await serve(sim, responses_format, request, HANDLER)
+        return await serve(sim, responses_format, request, HANDLER, impersonation.check)
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        return await serve(sim, anthropic_format, request, HANDLER)
+        return await serve(sim, anthropic_format, request, HANDLER, impersonation.check)
 
     google_format = GoogleFormat()
 
     async def generate_content(request: web.Request) -> web.StreamResponse:
-        return await serve(sim, google_format, request, HANDLER)
+        return await serve(sim, google_format, request, HANDLER, impersonation.check)
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(sim.stats.snapshot() | {"batches": request.app[BATCHES].snapshot()})
