@@ -215,8 +215,9 @@ IMPOSSIBLE = [
                  "models[0].api: api (chat | responses) applies only to provider openai (this model's provider is "
                  "'simulated'; choose api_format)", id="api-on-simulated"),
     pytest.param("api: responses, reasoning", "api: responses, max_tokens_param: max_completion_tokens, reasoning",
-                 "max_tokens_param", "models[4].max_tokens_param: max_tokens_param applies only to provider openai "
-                 "with api: chat", id="token-param-on-responses"),
+                 "max_tokens_param", "models[4].max_tokens_param: max_tokens_param applies only to OpenAI Chat "
+                 "Completions (provider openai with api: chat, or simulated with api_format: openai)",
+                 id="token-param-on-responses"),
     pytest.param("{id: plain, provider: simulated, model: oracle}",
                  "{id: plain, provider: local, model: smollm2, reasoning: {effort: low}}", "id: plain",
                  "models[2].reasoning: reasoning does not apply to local models", id="reasoning-on-local"),
