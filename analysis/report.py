@@ -143,9 +143,11 @@ def _runs_section(tables: Tables) -> Section:
     runs = ReportTable(
         "runs",
         "Runs",
-        "Per run: episodes planned, recorded, scored, excluded and refused; HTTP attempts; time span.",
+        "Per run: episodes planned, recorded, scored, excluded and refused; judgements that failed (no "
+        "verdict: judge_correct left empty, the reason in judge_error); HTTP attempts; time span.",
         tables.runs,
-        ("run", "episodes_planned", "episodes", "scored", "excluded", "refused", "attempts", "span_s"),
+        ("run", "episodes_planned", "episodes", "scored", "excluded", "refused", "judge_failed", "attempts",
+         "span_s"),
     )
     return Section("Runs", "runs", body=table_block(runs, title=False))
 
@@ -184,8 +186,8 @@ def _detail_sections(tables: Tables, out_dir: Path) -> list[Section]:
             ],
             tables=[
                 items[name]
-                for name in ("reliability", "provider_outcomes", "http_status", "breakers", "refusals", "errors_over_time",
-                             "batches", "batch_vs_online")
+                for name in ("reliability", "provider_outcomes", "http_status", "breakers", "refusals", "served_models",
+                             "errors_over_time", "batches", "batch_vs_online")
                 if name in items  # the batch tables exist only for runs with batched calls
             ],
         ),

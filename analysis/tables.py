@@ -36,6 +36,8 @@ def run_summary(data: RunData) -> pl.DataFrame:
             pl.col("status").is_in(accuracy.SCORED_STATUSES).sum().cast(pl.Int64).alias("scored"),
             pl.col("status").is_in(accuracy.EXCLUDED_STATUSES).sum().cast(pl.Int64).alias("excluded"),
             (pl.col("status") == "refused").sum().cast(pl.Int64).alias("refused"),
+            # a judgement that failed leaves judge_correct empty: counted, never silently replaced
+            pl.col("judge_error").is_not_null().sum().cast(pl.Int64).alias("judge_failed"),
         )
         .collect()
     )

@@ -208,3 +208,18 @@ def test_report_compares_two_runs(tmp_path):
     assert accuracy.height == 8
     html = index.read_text()
     assert "Run baseline:" in html and "Run rerun:" in html
+
+
+def test_failed_judgements_are_counted_per_run(tmp_path):
+    """A judgement that failed leaves judge_correct empty; the runs table counts it (2 of 3 here)."""
+    episodes = [
+        episode(example_id="x1", judge_correct=True),
+        episode(example_id="x2", judge_error="ProviderUnavailable: down"),
+        episode(example_id="x3", judge_error="the reply held no verdict"),
+    ]
+    run = write_run(tmp_path, "judged", episodes=episodes, calls=[call()])
+    index = write_report([run], tmp_path / "out")
+    runs = pl.read_csv(tmp_path / "out" / "runs.csv")
+    assert runs.select("run", "episodes", "judge_failed").to_dicts() == [
+        {"run": "judged", "episodes": 3, "judge_failed": 2}]
+    assert "judge_failed" in index.read_text()
