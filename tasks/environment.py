@@ -89,6 +89,10 @@ class Environment:
             result = ToolResult(render(value, precise=self.precise_numbers))
         except ToolError as exc:
             result = ToolResult(f"Error: {exc}", str(exc))
+        except Exception as exc:  # a tool that fails unexpectedly: the model reads what, not only the message
+            # (a bare KeyError's text is just the key, "'ALICE'"); the episode goes on, as after a ToolError
+            error = f"{type(exc).__name__}: {exc}"
+            result = ToolResult(f"Error: {error}", error)
         recorded = dict(arguments) if isinstance(arguments, Mapping) else {}
         self.calls.append(ToolCallRecord(str(name), recorded, result.content, result.error))
         return result

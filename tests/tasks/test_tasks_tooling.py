@@ -161,3 +161,25 @@ def test_oversized_inputs_give_short_errors_fast(name, arguments):
     assert time.perf_counter() - started < HANG_GUARD_S
     assert result.error
     assert len(result.content) < 200
+
+
+def test_an_unexpected_exception_in_a_tool_reaches_the_model_with_its_class():
+    """A bare KeyError's text is only the key; the model (and the record) read the class too, and the
+    episode goes on as after a ToolError."""
+
+    class Ledger(Environment):
+        @tool
+        def balance(self, name: str) -> int:
+            """A balance.
+
+            Args:
+                name: The account holder.
+            """
+            return {"alice": 100}[name]
+
+    env = Ledger()
+    result = env.call("balance", {"name": "ALICE"})
+    assert result.content == "Error: KeyError: 'ALICE'"
+    assert result.error == "KeyError: 'ALICE'"
+    assert env.calls[-1].error == "KeyError: 'ALICE'"
+    assert env.call("balance", {"name": "alice"}).content == "100"
