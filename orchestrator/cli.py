@@ -67,8 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check SWEEP.yaml (schema, task and example names, API keys) and print its size.")
     validate.add_argument("config", metavar="SWEEP.yaml", help="the sweep config")
 
-    commands.add_parser("tasks", help="list the tasks and their examples",
-                        description="List the tasks with their example counts and expected tool-call counts.")
+    tasks_command = commands.add_parser(
+        "tasks", help="list the tasks and their examples",
+        description="List the tasks with their example counts and expected tool-call counts: the built-in "
+                    "ones, those installed packages register under the toolsweep.tasks entry point, and with "
+                    "SWEEP.yaml the sweep's own (Python plugins and MCP servers).")
+    tasks_command.add_argument("config", nargs="?", metavar="SWEEP.yaml",
+                               help="(added) also list this sweep's own tasks")
 
     report = commands.add_parser(
         "report", help="write tables, plots and an HTML page for run directories",
@@ -200,15 +205,30 @@ def _s(items: Sequence[object]) -> str:
 
 def _tasks(args: argparse.Namespace) -> int:
     import tasks
+    from tasks.plugins import TaskSource, entry_point_names
 
-    header = ("task", "examples", "expected tool calls", "difficulty", "datasets")
+    origins = dict.fromkeys(tasks.TASK_NAMES, "built in")
+    for name in entry_point_names():
+        if name not in origins:  # a built-in name wins: the registry refuses to replace one
+            tasks.register(TaskSource(name, entry_point=name))
+            origins[name] = "installed (entry point)"
+    if args.config:
+        from orchestrator.config import load_config
+        from orchestrator.task_sources import register_sources
+
+        config = load_config(args.config, check_keys=False)
+        register_sources(config.task_sources)
+        for source in config.task_sources:
+            origins[source.name] = f"{args.config} ({source.kind})"
+
+    header = ("task", "examples", "expected tool calls", "difficulty", "datasets", "source")
     rows = [header]
-    for name in tasks.TASK_NAMES:
+    for name, origin in origins.items():
         examples = tasks.get_task(name).examples
         steps = [len(example.expected_steps) for example in examples]
         levels = [example.difficulty for example in examples]
         datasets = ", ".join(f"{d} ({len(tasks.get_task(name, d).examples)})" for d in tasks.dataset_names(name))
-        rows.append((name, str(len(examples)), _span(steps), _span(levels), datasets))
+        rows.append((name, str(len(examples)), _span(steps), _span(levels), datasets, origin))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -31,3 +31,18 @@ def test_the_config_tests_pass_with_a_task_package_installed(tmp_path):
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *AFFECTED],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_tasks_lists_installed_entry_point_tasks_and_a_sweeps_own(tmp_path):
+    info = tmp_path / "extra_task-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: extra-task\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nextra_installed = tasks.typewriter.single\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    listed = subprocess.run([sys.executable, "-m", "orchestrator", "tasks", "examples/tasks/inventory.yaml"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+    assert rows["typewriter_single"].endswith("built in")
+    assert rows["extra_installed"].split()[1] == "24" and rows["extra_installed"].endswith("installed (entry point)")
+    assert rows["inventory"].endswith("examples/tasks/inventory.yaml (path)")
