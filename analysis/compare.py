@@ -32,6 +32,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -58,6 +59,7 @@ COLUMNS = [
     "mde",
     "seeds_needed",
     "significant",
+    "note",
 ]
 DETAIL_COLUMNS = [
     "metric",
@@ -107,6 +109,7 @@ DETAIL_SCHEMA: dict[str, pl.DataType] = {
     "mde": pl.Float64(),
     "seeds_needed": pl.Int64(),
     "significant": pl.Boolean(),
+    "note": pl.String(),
     "examples": pl.Int64(),
     "seeds": pl.Float64(),
     "test": pl.String(),
@@ -353,10 +356,33 @@ def compare(
     for row, p_adjusted in zip([*paired, *errors], adjusted, strict=True):
         row["p_adjusted"] = p_adjusted
         row["significant"] = p_adjusted is not None and p_adjusted < ALPHA
+    for row in paired:
+        row["note"] = disagreement(row, tests=len(adjusted))
     return Comparisons(
         detail=pl.DataFrame(paired, schema=DETAIL_SCHEMA),
         error_rates=pl.DataFrame(errors, schema=ERROR_SCHEMA),
     )
+
+
+def disagreement(row: dict[str, Any], *, tests: int) -> str | None:
+    """Why the interval and the verdict seem to disagree, in words; None when they agree.
+
+    They answer different questions: the interval is a bootstrap of this one difference, neither
+    exact nor widened for the other tests of the report, while ``significant`` is the exact paired
+    test after Holm's adjustment over all of them. So an interval that excludes 0 beside "not
+    real" is not a contradiction, but a reader deserves to be told which one decides."""
+    low, high, p, p_adjusted = row["ci_low"], row["ci_high"], row["p_value"], row["p_adjusted"]
+    if low is None or high is None or p is None or p_adjusted is None:
+        return None
+    excludes_zero = low > 0 or high < 0
+    if excludes_zero and not row["significant"]:
+        adjusted = f", {p_adjusted:.3g} after Holm over {tests} tests" if p_adjusted != p else ""
+        return (f"the 95% interval excludes 0, but the exact paired test does not reject (p {p:.3g}{adjusted}): "
+                "not established; the test decides, the interval only sizes the difference")
+    if row["significant"] and not excludes_zero:
+        return (f"the test rejects (p {p_adjusted:.3g} after Holm) while the bootstrap interval touches 0: "
+                "a borderline difference")
+    return None
 
 
 def verdicts(comparisons: Comparisons) -> list[str]:

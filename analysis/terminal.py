@@ -132,10 +132,13 @@ def print_comparisons(comparisons: Comparisons, lines: Sequence[str], written: P
                 ("p Holm", lambda r: _p_value(r["p_adjusted"])),
                 ("MDE", lambda r: _num(r["mde"])),
                 ("seeds needed", lambda r: "–" if r["seeds_needed"] is None else str(r["seeds_needed"])),
-                ("real", lambda r: "yes" if r["significant"] else "no"),
+                ("real", lambda r: ("yes" if r["significant"] else "no") + ("‡" if r["note"] else "")),
             ],
         )
     )
+    for row in accuracy.filter(pl.col("note").is_not_null()).iter_rows(named=True):
+        console.print(f"‡ {row['task']} ({row['strategy']}), {row['model_a']} − {row['model_b']}: {row['note']}",
+                      highlight=False)
     for line in lines:
         console.print(f"• {line}", highlight=False)
     console.print(f"Tables: {written.parent}", highlight=False)

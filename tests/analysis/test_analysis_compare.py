@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from run_builders import T0, call, episode, write_run
 
-from analysis.compare import COLUMNS, base_model, compare, select_models
+from analysis.compare import COLUMNS, base_model, compare, disagreement, select_models
 from analysis.compare_cli import main
 from analysis.load import AnalysisError, load_runs
 
@@ -204,3 +204,25 @@ def test_orchestrator_compare_bad_input_is_one_line_exit_2(tmp_path, arguments, 
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(message.format(**values)), result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_an_interval_that_disagrees_with_the_test_is_explained():
+    """The issue's case: +0.31 [+0.08, +0.62] with p 0.062 is "not real", and says why."""
+    row = {"ci_low": 0.08, "ci_high": 0.62, "p_value": 0.031, "p_adjusted": 0.062, "significant": False}
+    note = disagreement(row, tests=2)
+    assert note is not None and "excludes 0" in note and "p 0.031, 0.062 after Holm over 2 tests" in note
+    unadjusted = disagreement({**row, "p_adjusted": 0.062, "p_value": 0.062}, tests=1)
+    assert unadjusted is not None and "Holm" not in unadjusted
+    assert disagreement({**row, "ci_low": -0.02}, tests=2) is None  # includes 0, not real: they agree
+    assert disagreement({**row, "p_adjusted": 0.01, "significant": True}, tests=2) is None  # both say real
+    borderline = disagreement({**row, "ci_low": 0.0, "p_adjusted": 0.04, "significant": True}, tests=2)
+    assert borderline is not None and "touches 0" in borderline
+
+
+def test_every_comparison_note_marks_exactly_the_disagreements(tmp_path):
+    first = _typewriter_run(tmp_path, "day-1", "sim-oracle", oracle)
+    second = _typewriter_run(tmp_path, "day-2", "sim-single-call", single_call)
+    detail = compare(load_runs([first, second])).detail
+    for row in detail.iter_rows(named=True):
+        excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
+        assert (row["note"] is not None) == (excludes_zero != row["significant"]), row
