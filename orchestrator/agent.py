@@ -196,12 +196,14 @@ async def run_episode(*, run: str, episode_id: str, spec: EpisodeSpec, task: Epi
     finally:
         await session.aclose()
 
+    queued_s = environment.queued_s if environment is not None else 0.0
     # a scored episode got as far as an answer, so its environment was opened
     score = (task.score(example, progress.answer or "", environment)
              if progress.status in SCORED_STATUSES and environment is not None else None)
     row = _episode_row(run=run, episode_id=episode_id, spec=spec, task=task, example=example, model=model,
                        progress=progress, score=score, n_steps=len(environment.calls) if environment is not None else 0,
-                       started_at=started_at, duration_s=time.perf_counter() - t0, node_id=node_id)
+                       started_at=started_at, queued_s=queued_s, duration_s=time.perf_counter() - t0 - queued_s,
+                       node_id=node_id)
     return EpisodeResult(row, progress.calls, transcript_row(run, episode_id, model.model_id, progress.messages))
 
 
@@ -255,7 +257,7 @@ async def _run_tool_calls(progress: _Progress, environment: EpisodeEnvironment, 
 
 def _episode_row(*, run: str, episode_id: str, spec: EpisodeSpec, task: EpisodeTask[ExampleT, EnvironmentT],
                  example: ExampleT, model: ModelCall, progress: _Progress, score: Score | None, n_steps: int,
-                 started_at: float, duration_s: float, node_id: str | None) -> EpisodeRow:
+                 started_at: float, queued_s: float, duration_s: float, node_id: str | None) -> EpisodeRow:
     calls, error = progress.calls, progress.error
     cause = getattr(error, "cause", None)
     input_tokens = sum(c.input_tokens for c in calls)
@@ -282,6 +284,7 @@ def _episode_row(*, run: str, episode_id: str, spec: EpisodeSpec, task: EpisodeT
         dataset=getattr(task, "dataset", None), scoring=getattr(task, "scoring", None),
         cached_calls=sum(c.outcome == "cached" for c in calls),
         served_model=next((c.served_model for c in reversed(calls) if c.served_model), None),
+        queued_s=queued_s,
     )
 
 

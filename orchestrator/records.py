@@ -83,7 +83,7 @@ class EpisodeRow:
     output_tokens: int = column("output tokens over every attempt")
     cost_usd: float | None = column("from the model's price_per_mtok; None without a price")
     started_at: float = column("unix seconds")
-    duration_s: float = column("wall time of the episode")
+    duration_s: float = column("wall time of the episode, from its environment's start (queued_s excluded)")
     error_class: str | None = column("exception class for provider_failed / refused / agent_error")
     error_message: str | None = column("its message, cut to 500 characters")
     node_id: str | None = column("Ray node that ran the episode", default=None)
@@ -112,6 +112,8 @@ class EpisodeRow:
                           default=1)
     judge_error: str | None = column("why the judge gave no verdict (its call failed, or its reply held "
                                      "none); None when it gave one or there is no judge", default=None)
+    queued_s: float = column("seconds the episode waited for its environment (an MCP session slot or a server "
+                             "start's turn) before its work began; not part of duration_s", default=0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

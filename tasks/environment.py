@@ -124,6 +124,9 @@ class EpisodeEnvironment(Protocol):
 
     tools: list[Tool]
     calls: list[ToolCallRecord]
+    # seconds the episode waited before its environment could start (an MCP session slot or a
+    # server start's turn): queueing, kept out of the episode's duration
+    queued_s: float
 
     @property
     def state(self) -> Hashable | None: ...
@@ -146,6 +149,7 @@ class LocalSession:
         self.environment = environment
         self.tools = environment.tools
         self.calls = environment.calls
+        self.queued_s = 0.0  # in-process tools need no turn
 
     @property
     def state(self) -> Hashable | None:

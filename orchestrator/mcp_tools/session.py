@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
+import time
 from collections.abc import Hashable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import IO, Any
@@ -38,6 +40,46 @@ _shared_server_locks: dict[tuple[int, str], asyncio.Lock] = {}
 _session_slots: dict[tuple[int, str], asyncio.Semaphore] = {}
 
 
+class StartGate:
+    """How many stdio servers may be starting at once in this process (per event loop).
+
+    A server start is an interpreter (or a binary) starting and importing its SDK: ~0.9 s of CPU
+    for a Python server. Dozens started at once on a small machine all miss their start timeout
+    together, so starts take turns: at most the machine's cores at first, halved after a start
+    that took over a quarter of its timeout, one more after a quick one (under an eighth). The
+    start timeout counts from a start's turn, not from its place in the queue.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.ceiling = max(1, limit)
+        self.limit = self.ceiling
+        self.starting = 0
+        self._turn = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._turn:
+            await self._turn.wait_for(lambda: self.starting < self.limit)
+            self.starting += 1
+
+    async def release(self, took_s: float | None, timeout_s: float) -> None:
+        """End a start; ``took_s`` None when it failed (a failure says nothing of the machine's load)."""
+        async with self._turn:
+            self.starting -= 1
+            if took_s is not None and took_s > timeout_s / 4:
+                self.limit = max(1, self.limit // 2)
+            elif took_s is not None and took_s < timeout_s / 8:
+                self.limit = min(self.ceiling, self.limit + 1)
+            self._turn.notify_all()
+
+
+_start_gates: dict[int, StartGate] = {}
+
+
+def start_gate() -> StartGate:
+    """This event loop's gate on server starts (asyncio primitives bind to one loop)."""
+    return _start_gates.setdefault(id(asyncio.get_running_loop()), StartGate(os.cpu_count() or 1))
+
+
 class McpSession:
     """A fresh MCP environment for one episode (an async context manager)."""
 
@@ -53,6 +95,7 @@ class McpSession:
         self._stderr: IO[str] | None = None
         self._lock: asyncio.Lock | None = None
         self._slot: asyncio.Semaphore | None = None
+        self.queued_s = 0.0  # waiting for the shared server, a session slot or a start's turn
 
     async def __aenter__(self) -> McpSession:
         try:
@@ -68,6 +111,7 @@ class McpSession:
     async def _open(self) -> None:
         spec = self.spec
         key = (id(asyncio.get_running_loop()), spec.where)
+        queued = time.perf_counter()
         if spec.url is not None and spec.reset is not None:
             # one shared server, reset per episode: its episodes take turns in this process
             self._lock = _shared_server_locks.setdefault(key, asyncio.Lock())
@@ -75,12 +119,19 @@ class McpSession:
         if spec.max_sessions is not None:
             self._slot = _session_slots.setdefault(key, asyncio.Semaphore(spec.max_sessions))
             await self._slot.acquire()
+        gate = start_gate() if spec.command is not None else None
+        if gate is not None:
+            await gate.acquire()
+        started = time.perf_counter()
+        self.queued_s = started - queued
+        took: float | None = None
         try:
             # asyncio's timeout, not an anyio cancel scope: the client's own scopes stay open after
             # this block, and anyio scopes must close in the order they opened
             async with asyncio.timeout(spec.start_timeout_s):
                 self._client = await self._stack.enter_async_context(self._connect())
                 self.listed = await self._list_tools()
+            took = time.perf_counter() - started
         except TimeoutError:
             raise EnvironmentFailure(f"MCP server {spec.where} did not start and list its tools within "
                                      f"{spec.start_timeout_s:g}s{self._stderr_tail()}") from None
@@ -89,6 +140,9 @@ class McpSession:
         except Exception as exc:
             doing = "failed while starting" if spec.url is None else "cannot be reached (is it running?)"
             raise EnvironmentFailure(f"MCP server {spec.where} {doing}: {_describe(exc)}{self._stderr_tail()}") from None
+        finally:
+            if gate is not None:
+                await gate.release(took, spec.start_timeout_s)
         self.tools = [Tool(t.name, t.description or t.title or t.name, dict(t.input_schema), _remote)
                       for t in self.listed if t.name not in spec.hidden]
         names = {t.name for t in self.listed}
