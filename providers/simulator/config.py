@@ -6,13 +6,13 @@ config reuses these models as they are.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, TypeAdapter
 
 Probability = Field(0.0, ge=0.0, le=1.0)
-PolicyName = Literal["oracle", "noisy", "single-call", "random"]
-POLICY_NAMES: tuple[str, ...] = ("oracle", "noisy", "single-call", "random")
+PolicyName = Literal["oracle", "noisy", "single-call", "random", "grounded"]
+POLICY_NAMES: tuple[str, ...] = get_args(PolicyName)
 
 
 class LatencyConfig(BaseModel):

@@ -165,6 +165,28 @@ def single_call(situation: Situation) -> Turn:
     return Turn(text=perturb_answer(script.answer, situation.rng))
 
 
+def grounded(situation: Situation) -> Turn:
+    """The script's calls, then an answer taken only from what the tools returned (the last
+    result), as a model that trusts its tools would answer. Where the oracle answers the reference
+    whatever the tools said, this one shows a wrong reference, or a tool that fails, as a wrong
+    answer: the check of a dataset you wrote."""
+    script = situation.script
+    if script is None:
+        return _plain(situation)
+    if situation.progress < len(script.steps):
+        return _step(script.steps[situation.progress])
+    return Turn(text=_last_tool_result(situation) or SKIPPED_ANSWER)
+
+
+def _last_tool_result(situation: Situation) -> str:
+    """The latest tool result: a tool message, or with tools described in text (no ``tool`` role)
+    the user turn that carried it back."""
+    for message in reversed(situation.messages):
+        if message.role == "tool":
+            return message.content
+    return last_user_text(situation.messages) if situation.calls else ""
+
+
 def random_policy(situation: Situation) -> Turn:
     """Offered tools called at random with schema-shaped arguments for a few turns, then a guess."""
     rng, made = situation.rng, len(situation.calls)
@@ -208,5 +230,5 @@ def obey_tool_choice(turn: Turn, situation: Situation, choice: ToolChoice) -> Tu
 
 
 POLICIES: dict[str, Callable[[Situation], Turn]] = {
-    "oracle": oracle, "noisy": noisy, "single-call": single_call, "random": random_policy,
+    "oracle": oracle, "noisy": noisy, "single-call": single_call, "random": random_policy, "grounded": grounded,
 }
