@@ -3,8 +3,8 @@
 Every user mistake becomes a ``ConfigError`` with one line, ``<file>:<line>: <field>: <problem>``,
 so the CLI can print it as it is. Unknown keys are errors at every level.
 
-- ``schema``: the pydantic models (every key, default and limit), gates and reasoning variants,
-  ``config_hash``;
+- ``schema``: the pydantic models (every key, default and limit), gates and reasoning variants;
+- ``identity``: what a run is, as hashes (``config_hash``, ``episode_settings``);
 - ``yaml_reader``: the bounded YAML reader that records the line of every key;
 - ``checks``: what the schema cannot see, found step by step; the sweep's own tasks they load
   are returned, not stored;
@@ -17,6 +17,13 @@ limits in ``providers.gate.defaults``; both are re-exported here for existing im
 
 from orchestrator.config.checks import located, validate_semantics
 from orchestrator.config.errors import ConfigError, Loc, format_loc
+from orchestrator.config.identity import (
+    changed_settings,
+    config_hash,
+    episode_hash,
+    episode_settings,
+    settings_hash,
+)
 from orchestrator.config.loading import load_config
 from orchestrator.config.schema import (
     MAX_SEEDS,
@@ -37,11 +44,6 @@ from orchestrator.config.schema import (
     Strategy,
     SweepConfig,
     TaskSelection,
-    changed_settings,
-    config_hash,
-    episode_hash,
-    episode_settings,
-    settings_hash,
 )
 from orchestrator.config.yaml_reader import MAX_CONFIG_BYTES, MAX_CONFIG_NODES, MAX_INT_DIGITS
 from providers.catalog.apis import DEFAULT_TEMPERATURE_ONLY, EFFORTS, MIN_BUDGET_TOKENS
