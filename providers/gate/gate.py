@@ -44,7 +44,7 @@ from providers.errors import OutcomeError, ProviderError, ProviderUnavailable, T
 from providers.gate.breaker import BreakerOpenError, CircuitBreaker
 from providers.gate.concurrency import AdaptiveConcurrency
 from providers.gate.config import GateConfig
-from providers.gate.limiter import RateLimiter, estimate_tokens
+from providers.gate.limiter import RateLimiter, estimate_tokens, permits_per_window
 from providers.gate.retry import RetryPolicy
 from providers.types import AttemptRecord, BreakerState, Completion, CompletionRequest, Provider
 
@@ -52,6 +52,7 @@ ERROR_MESSAGE_CHARS = 500
 # Adapters enforce request.timeout_s through their SDK; this margin later the gate cancels the call
 # itself, so an adapter that ignores the timeout still cannot hang a worker.
 BACKSTOP_GRACE_S = 5.0
+# Where adaptive concurrency starts when nothing says how much the endpoint takes (no rpm).
 ADAPTIVE_INITIAL_LIMIT = 4
 
 EventSink = Callable[..., None]
@@ -88,6 +89,17 @@ class GateCounters:
     breaker_opens: int
 
 
+def adaptive_initial_limit(config: GateConfig) -> int:
+    """Where adaptive concurrency starts. With ``rpm`` configured, at what the rate limiter lets
+    through in its first 1 s window (capped by ``adaptive_max``): the user has stated what the
+    endpoint takes, and opening from 4 slots, doubling once per round trip, would spend the first
+    second or so of every sweep below it. 429s still halve it from there. Without ``rpm``, nothing
+    is known, and it opens from :data:`ADAPTIVE_INITIAL_LIMIT`."""
+    if config.rpm:
+        return min(config.adaptive_max, max(ADAPTIVE_INITIAL_LIMIT, permits_per_window(config.rpm)))
+    return min(ADAPTIVE_INITIAL_LIMIT, config.adaptive_max)
+
+
 class ProviderGate:
     """One endpoint's gate; ``await gate.complete(provider, request, model_id=…, on_attempt=…)``."""
 
@@ -111,7 +123,7 @@ class ProviderGate:
             self.concurrency = AdaptiveConcurrency.pinned(config.max_in_flight, clock=clock)
         else:
             self.concurrency = AdaptiveConcurrency(
-                initial=min(ADAPTIVE_INITIAL_LIMIT, config.adaptive_max), max_limit=config.adaptive_max,
+                initial=adaptive_initial_limit(config), max_limit=config.adaptive_max,
                 clock=clock, on_change=self._concurrency_changed)
         self.retry = RetryPolicy.from_config(config, clock=clock, sleep=sleep)
         self._attempts: Counter[str] = Counter()

@@ -61,14 +61,19 @@ def estimate_tokens(request: CompletionRequest) -> int:
     return chars // CHARS_PER_TOKEN + min(request.max_tokens, OUTPUT_TOKEN_ALLOWANCE)
 
 
+def permits_per_window(rpm: float) -> int:
+    """The most request permits any 1 s window carries at ``rpm``: ``ceil(rpm / 60)``."""
+    # the float quotient of an integer rate can land a hair above it (e.g. 1200/60)
+    return max(1, math.ceil(round(rpm / 60.0, 9)))
+
+
 class RequestPacer:
     """One permit every ``60 / rpm`` s on a grid that late callers do not push back, and at most
     ``ceil(rpm / 60)`` permits in any half-open 1 s window. Callers are served in arrival order."""
 
     def __init__(self, rpm: float) -> None:
         self.interval = 60.0 / rpm
-        # the float quotient of an integer rate can land a hair above it (e.g. 1200/60)
-        self.per_window = max(1, math.ceil(round(rpm / 60.0, 9)))
+        self.per_window = permits_per_window(rpm)
         self._next: float | None = None  # the grid point of the next permit
         self._recent: deque[float] = deque(maxlen=self.per_window)  # times of the last permits
         self._turn = asyncio.Lock()  # FIFO: one caller at a time waits for its grid point

@@ -277,3 +277,26 @@ def test_shares_of_max_in_flight_sum_to_the_budget(n, max_in_flight, expected) -
     assert sum(share.adaptive_max for share in serving) <= 256
     with pytest.raises(ValueError):
         config.share(n, n)
+
+
+async def test_adaptive_concurrency_starts_at_the_rate_limits_first_window() -> None:
+    clock = FakeClock(1000.0)
+    events: list = []
+    gate = make_gate(clock, events, rpm=3000)  # 50 permits in any 1 s window
+    assert gate.counters.limit == 50
+    assert gate.concurrency.history[0][0] == 50
+    # it still halves on a 429 from there
+    await complete(gate, ScriptedProvider(clock, [RateLimited("slow down", retry_after=0.0), None]))
+    assert gate.counters.limit == 25
+    assert [f["value"] for kind, f in events if kind == "concurrency"] == [25]
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({}, 4),  # nothing known: open from 4
+    ({"rpm": 60}, 4),  # a slow endpoint still gets the usual opening
+    ({"rpm": 3000, "adaptive_max": 32}, 32),  # never above the cap
+    ({"rpm": 3000, "adaptive_max": 2}, 2),
+    ({"rpm": 1200}, 20),
+])
+def test_where_adaptive_concurrency_starts(config, expected) -> None:
+    assert gate_module.adaptive_initial_limit(GateConfig(**config)) == expected
