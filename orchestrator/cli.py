@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", help="check a sweep config without running anything",
         description="Check SWEEP.yaml (schema, task and example names, API keys) and print its size.")
     validate.add_argument("config", metavar="SWEEP.yaml", help="the sweep config")
+    validate.add_argument("--strict", action="store_true",
+                          help="treat warnings (a reference no tool output contains) as errors")
 
     tasks_command = commands.add_parser(
         "tasks", help="list the tasks and their examples",
@@ -180,13 +182,38 @@ def _validate(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     _warn(config)
-    examples = sum(len(ids) for ids in selected_examples(config).values())
+    selected = selected_examples(config)
+    if not _check_references(config, selected, strict=args.strict):
+        return EXIT_USAGE
+    examples = sum(len(ids) for ids in selected.values())
     episodes = len(build_plan(config))
     print(f"{args.config}: OK — {len(config.models)} model{_s(config.models)} × {examples} examples "
           f"({len(config.tasks)} task{_s(config.tasks)}) × {len(config.seeds)} seed{_s(config.seeds)} × "
           f"{len(config.strategies)} strateg{'ies' if len(config.strategies) != 1 else 'y'} "
           f"= {episodes} episodes")
     return EXIT_OK
+
+
+def _check_references(config: SweepConfig, selected: dict[str, list[str]], *, strict: bool) -> bool:
+    """Run the expected steps of the sweep's own tasks (``reference_check``); print what was found.
+    The built-in tasks' datasets are checked by their tests, so they are skipped here. False when
+    there is an error (or, with ``strict``, a warning)."""
+    import tasks
+    from orchestrator.config import located
+    from orchestrator.reference_check import check_references
+
+    failed = False
+    for i, selection in enumerate(config.tasks):
+        if selection.name in tasks.TASK_NAMES:
+            continue
+        task = tasks.get_task(selection.name, selection.dataset, config.scoring)
+        wanted = set(selected.get(selection.name, ()))
+        key = next((k for k in ("mcp", "path", "module") if getattr(selection, k) is not None), "name")
+        for finding in check_references(task, [e for e in task.examples if e.id in wanted]):
+            level = "error" if strict else finding.level
+            failed |= level == "error"
+            print(f"{level}: {located(config, ('tasks', i, key), str(finding))}", file=sys.stderr)
+    return not failed
 
 
 def _warn(config: SweepConfig) -> None:

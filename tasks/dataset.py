@@ -14,7 +14,7 @@ from typing import Any
 from tasks.task import Example, ExpectedCall
 
 EXAMPLE_KEYS = frozenset(
-    {"id", "question", "reference", "expected_steps", "order_matters", "difficulty", "expected_state"}
+    {"id", "question", "reference", "expected_steps", "order_matters", "difficulty", "expected_state", "computed"}
 )
 
 
@@ -62,4 +62,5 @@ def example_from_row(row: dict[str, Any], **derived: Any) -> Example:
         expected_state=fields.get("expected_state"),
         difficulty=fields.get("difficulty", 0),
         order_matters=fields.get("order_matters", True),
+        computed=bool(fields.get("computed", False)),
     )

@@ -35,6 +35,9 @@ class Example:
     expected_state: str | None = None  # the environment state a correct episode ends in
     difficulty: int = 0  # defaults to the number of expected tool calls
     order_matters: bool = True  # False: steps_match compares the calls as a multiset
+    # True: the reference is worked out from the tool outputs (a sum, a count), not read off one,
+    # so ``validate`` does not look for it in them
+    computed: bool = False
 
     def __post_init__(self) -> None:
         if not self.expected_steps:

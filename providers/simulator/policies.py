@@ -8,6 +8,7 @@ derived from the conversation, so a conversation always gets the same behaviour.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -105,6 +106,34 @@ def oracle(situation: Situation) -> Turn:
     return Turn(text=script.answer)
 
 
+# a tool result in text mode (``providers.text_tools``): the content of its last tag
+_TEXT_RESULT = re.compile(r"<tool_result[^>]*>(.*?)</tool_result>", re.DOTALL)
+
+
+def last_tool_result(messages: tuple[Message, ...]) -> str | None:
+    """The text of the last tool result in the conversation (a ``tool`` turn, or a text-mode
+    ``<tool_result>`` in a user turn); None before any."""
+    for message in reversed(messages):
+        if message.role == "tool":
+            return message.content
+        if message.role == "user" and (found := _TEXT_RESULT.findall(message.content)):
+            return str(found[-1])
+    return None
+
+
+def grounded(situation: Situation) -> Turn:
+    """The script's calls like the oracle, then an answer taken only from what the tools returned:
+    the last tool result's text, never the script's answer. A reference the tools do not produce,
+    or a server whose calls fail, scores wrong here where the oracle scores right."""
+    script = situation.script
+    if script is None:
+        return _plain(situation)
+    if situation.progress < len(script.steps):
+        return _step(script.steps[situation.progress])
+    result = last_tool_result(situation.messages)
+    return Turn(text=result.strip() if result is not None else SKIPPED_ANSWER)
+
+
 def _wrong_tool(step: ScriptStep, situation: Situation) -> Turn:
     others = [name for name in situation.tool_names if name != step.name]
     if not others:  # a single tool: call one that does not exist
@@ -163,28 +192,6 @@ def single_call(situation: Situation) -> Turn:
     if len(script.steps) <= SINGLE_CALL_LIMIT:
         return Turn(text=script.answer)
     return Turn(text=perturb_answer(script.answer, situation.rng))
-
-
-def grounded(situation: Situation) -> Turn:
-    """The script's calls, then an answer taken only from what the tools returned (the last
-    result), as a model that trusts its tools would answer. Where the oracle answers the reference
-    whatever the tools said, this one shows a wrong reference, or a tool that fails, as a wrong
-    answer: the check of a dataset you wrote."""
-    script = situation.script
-    if script is None:
-        return _plain(situation)
-    if situation.progress < len(script.steps):
-        return _step(script.steps[situation.progress])
-    return Turn(text=_last_tool_result(situation) or SKIPPED_ANSWER)
-
-
-def _last_tool_result(situation: Situation) -> str:
-    """The latest tool result: a tool message, or with tools described in text (no ``tool`` role)
-    the user turn that carried it back."""
-    for message in reversed(situation.messages):
-        if message.role == "tool":
-            return message.content
-    return last_user_text(situation.messages) if situation.calls else ""
 
 
 def random_policy(situation: Situation) -> Turn:
