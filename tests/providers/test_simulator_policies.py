@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.simulator.config import NoiseConfig
+from providers.simulator.config import POLICY_NAMES, NoiseConfig
 from providers.simulator.conversation import Script, format_text_call, past_calls, script_progress
 from providers.simulator.perturb import perturb_answer, perturb_value
-from providers.simulator.policies import POLICIES, SKIPPED_ANSWER, seeded_situation
+from providers.simulator.policies import POLICIES, SKIPPED_ANSWER, last_tool_result, seeded_situation
 from providers.types import Message, ToolCall, ToolSpec
 
 TYPE_LETTER = ToolSpec("type_letter", "Append one letter.", {
@@ -175,3 +175,13 @@ def test_grounded_answers_from_the_last_tool_result_never_the_reference(text_mod
     assert answer == ("<tool_result>OK</tool_result>" if text_mode else "OK")
     assert answer != MATH.answer
     assert drive("grounded", Script(steps=[], answer="42"))[1] == SKIPPED_ANSWER  # no tool said anything
+
+
+def test_grounded_answers_from_the_last_result_native_or_text():
+    native = (Message(role="tool", content="first", tool_call_id="a", name="t"),
+              Message(role="tool", content=" 42 \n", tool_call_id="b", name="t"))
+    text = (Message(role="user", content='<tool_result name="t">1</tool_result>\n<tool_result name="t">99</tool_result>'),)
+    assert last_tool_result(native) == " 42 \n"
+    assert last_tool_result(text) == "99"
+    assert last_tool_result((Message(role="user", content="Go."),)) is None
+    assert "grounded" in POLICY_NAMES and set(POLICY_NAMES) == set(POLICIES)
