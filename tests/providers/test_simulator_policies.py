@@ -169,10 +169,10 @@ def test_a_perturbed_argument_always_differs(value):
 @pytest.mark.parametrize("text_mode", [False, True])
 def test_grounded_answers_from_the_last_tool_result_never_the_reference(text_mode):
     """Every call here returns "OK": the grounded policy makes the script's calls, then answers what
-    the tools said ("OK", or the user turn carrying it back in text mode), not the reference "643.0"."""
+    the tools said ("OK", read out of its ``<tool_result>`` tag in text mode), not the reference "643.0"."""
     calls, answer = drive("grounded", MATH, text_mode=text_mode)
     assert calls == steps_of(MATH)
-    assert answer == ("<tool_result>OK</tool_result>" if text_mode else "OK")
+    assert answer == "OK"
     assert answer != MATH.answer
     assert drive("grounded", Script(steps=[], answer="42"))[1] == SKIPPED_ANSWER  # no tool said anything
 
