@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.simulator.exchange import RuleViolation
+from providers.wire.google_genai import field
 
 # Chat Completions, both quoted with their ``param`` in sdcb/chats#132 (also aliasrobotics/cai#111,
 # smarter-sh/smarter#264); "preceeding" is the API's spelling.
@@ -26,6 +27,17 @@ RESPONSES_UNANSWERED = "No tool output found for function call {id}."
 # decocms/studio#1803, router-for-me/CLIProxyAPI#497 (the unexpected result).
 ANTHROPIC_UNANSWERED = ("messages.{index}: `tool_use` ids were found without `tool_result` blocks immediately after: "
                         "{ids}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.")
+# Gemini (400 INVALID_ARGUMENT, no ``param``): a call turn after anything but the user's turn or a
+# response turn, e.g. a history that opens with one (google-gemini/gemini-cli#11814,
+# continuedev/continue#11164); a response turn after anything but a call turn
+# (langchain-ai/langchain#27799); a response turn whose parts do not answer each call of the call
+# turn before it (google-gemini/gemini-cli#4217, #16415). A call turn followed by the user's text
+# instead of its responses is not checked: no reply of the real API to it was found quoted.
+GEMINI_CALL_TURN = ("Please ensure that function call turn comes immediately after a user turn or after a function "
+                    "response turn.")
+GEMINI_RESPONSE_TURN = "Please ensure that function response turn comes immediately after a function call turn."
+GEMINI_RESPONSE_COUNT = ("Please ensure that the number of function response parts is equal to the number of function "
+                         "call parts of the function call turn.")
 ANTHROPIC_ORPHAN = ("messages.{index}.content.{block}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. "
                     "Each `tool_result` block must have a corresponding `tool_use` block in the previous message.")
 
@@ -114,3 +126,31 @@ def anthropic(messages: Any) -> None:
 
 def _previous_ids(message: Any) -> list[str]:
     return [str(b.get("id")) for _, b in _blocks(message, "tool_use")] if isinstance(message, dict) else []
+
+
+def gemini(contents: Any) -> None:
+    """A model turn with function calls follows the user's turn or a response turn; a turn of
+    function responses follows a call turn and answers each of its calls."""
+    if not isinstance(contents, list):
+        return
+    previous: str | None = None  # "user", "calls", "responses" or "model" (a model turn without calls)
+    calls = 0  # the function calls of the previous turn
+    for content in contents:
+        if not isinstance(content, dict):
+            continue
+        parts = [part for part in content.get("parts") or () if isinstance(part, dict)]
+        made = sum(field(part, "functionCall") is not None for part in parts)
+        answered = sum(field(part, "functionResponse") is not None for part in parts)
+        if content.get("role") == "model":
+            if made and previous not in ("user", "responses"):
+                raise RuleViolation(400, GEMINI_CALL_TURN)
+            kind = "calls" if made else "model"
+        elif answered:
+            if previous != "calls":
+                raise RuleViolation(400, GEMINI_RESPONSE_TURN)
+            if answered != calls:
+                raise RuleViolation(400, GEMINI_RESPONSE_COUNT)
+            kind = "responses"
+        else:
+            kind = "user"
+        previous, calls = kind, made

@@ -27,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from providers.simulator import history
 from providers.simulator.config import ModelProfile
 from providers.simulator.exchange import AUTO, Event, RuleViolation, Stop, Thought, ToolChoice
 from providers.simulator.faults import QUOTA_CODE
@@ -105,7 +106,7 @@ class GoogleFormat:
         return None
 
     def history(self, body: dict[str, Any]) -> None:
-        return None
+        history.gemini(body.get("contents"))
 
     def model_not_found(self, request: web.Request, model: str) -> str:
         return MODEL_NOT_FOUND.format(model=model, version=request.match_info.get("version", "v1beta"),

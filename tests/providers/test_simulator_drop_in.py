@@ -314,6 +314,37 @@ async def test_broken_tool_histories_get_the_apis_400s(sim):
     assert sim.stats()["by_model"]["oracle"] == {"bad_request": 5}
 
 
+async def test_broken_gemini_histories_get_googles_400s(sim):
+    key = {"x-goog-api-key": KEY}
+    path = "/v1beta/models/oracle:generateContent"
+    user = {"role": "user", "parts": [{"text": "go"}]}
+
+    def calls(*names: str) -> dict[str, Any]:
+        return {"role": "model", "parts": [{"functionCall": {"name": n, "args": {}}} for n in names]}
+
+    def responses(*names: str) -> dict[str, Any]:
+        return {"role": "user", "parts": [{"functionResponse": {"name": n, "response": {"result": "ok"}}}
+                                          for n in names]}
+
+    said = {"role": "model", "parts": [{"text": "done"}]}
+    broken = {
+        "opens with a call turn": [calls("a"), responses("a"), user],
+        "a call turn after a model turn": [user, said, calls("a"), responses("a")],
+        "responses after the user's turn": [user, responses("a")],
+        "one response to two calls": [user, calls("a", "b"), responses("a")],
+    }
+    for why, contents in broken.items():
+        status, message = await status_and_message(sim, path, {"contents": contents}, key)
+        assert status == 400, why
+        assert message.startswith("Please ensure that"), (why, message)
+    assert (await status_and_message(sim, path, {"contents": broken["one response to two calls"]}, key))[1] == (
+        "Please ensure that the number of function response parts is equal to the number of function call parts "
+        "of the function call turn.")
+    async with aiohttp.ClientSession() as session, session.post(
+            sim.base_url + path, headers=key, json={"contents": [user, calls("a", "b"), responses("a", "b")]}) as reply:
+        assert reply.status == 200  # each call answered, in one response turn
+
+
 # -- truncation, headers and the rest ----------------------------------------------------------
 
 
