@@ -108,6 +108,9 @@ def _drive(config: SweepConfig, todo: list[EpisodeSpec], run_dir: RunDir, writer
             # joining a cluster: the sweep's own tasks travel to the nodes with the job (Ray ships
             # local folders only at the job level); a local Ray shares this file system
             stack.enter_context(RaySession(address, runtime_env=task_runtime_env(config.task_sources) if address else None))
+            # ray.init puts a SIGTERM handler of its own in place (one that exits 15): the sweep's,
+            # set again, flushes, marks the run interrupted and exits 130 as documented
+            signal.signal(signal.SIGTERM, _raise_interrupt)
             stack.enter_context(progress)
             # imported here: Ray must be imported after RaySession has set its environment
             from orchestrator.ray_pool import RayRunnerPool

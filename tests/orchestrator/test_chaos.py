@@ -7,6 +7,7 @@ each, every recorded call belongs to one of them, and each has exactly one trans
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -203,3 +204,25 @@ def test_a_60s_outage_on_one_endpoint_leaves_the_other_flowing(tmp_path):
     opened = events.filter((pl.col("kind") == "breaker") & (pl.col("to_state") == "open"))
     assert set(opened["provider"]) == {"sim-stormy"}
     assert opened["at"].min() >= storm[0] - 1
+
+
+def test_sigterm_mid_run_ends_the_sweep_interrupted_with_130_and_nothing_left(tmp_path):
+    # Ray installs SIGTERM handlers of its own when it starts (ray.init's exits with 15); the
+    # sweep's must be the one that runs once the runners are up: flush, mark interrupted, exit 130.
+    path = write_config(
+        tmp_path, name="sigterm", tasks=[{"name": "typewriter_single"}], seeds=3,
+        models=[{"id": "oracle", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": 50, "jitter": 0}}],
+        providers={"simulated": {"rpm": 120}}, ray={"runners": 2, "max_concurrency_per_runner": 4})
+    run, log = tmp_path / "runs" / "sigterm", tmp_path / "sweep.log"
+    process = start_sweep(path, log)
+    try:
+        deadline = time.monotonic() + 180
+        while part_count(run) == 0 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # the first part file: the runners are up and calling
+        assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=120)
+    finally:
+        kill_session(process)
+    assert code == 130, log.read_text(errors="replace")[-2000:]
+    assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
