@@ -104,16 +104,22 @@ def _drive(config: SweepConfig, todo: list[EpisodeSpec], run_dir: RunDir, writer
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with ExitStack() as stack:
-            simulator_url = _start_simulator(stack, config, run_dir)
             # joining a cluster: the sweep's own tasks travel to the nodes with the job (Ray ships
             # local folders only at the job level); a local Ray shares this file system
-            stack.enter_context(RaySession(address, runtime_env=task_runtime_env(config.task_sources) if address else None))
-            # ray.init puts a SIGTERM handler of its own in place (one that exits 15): the sweep's,
-            # set again, flushes, marks the run interrupted and exits 130 as documented
-            signal.signal(signal.SIGTERM, _raise_interrupt)
-            stack.enter_context(progress)
+            ray_session = RaySession(address, runtime_env=task_runtime_env(config.task_sources) if address else None)
+            # Ray's start is seconds of waiting for its own processes: the simulator starts and
+            # the runner's modules load meanwhile
+            stack.push(ray_session.start_in_background())  # stopped as the stack closes, waited for or not
+            simulator_url = _start_simulator(stack, config, run_dir)
             # imported here: Ray must be imported after RaySession has set its environment
             from orchestrator.ray_pool import RayRunnerPool
+
+            ray_session.wait()
+            # Ray's core worker may have put a SIGTERM handler of its own in place (one that dumps
+            # a stack and exits 15): the sweep's, set again, flushes, marks the run interrupted
+            # and exits 130 as documented
+            signal.signal(signal.SIGTERM, _raise_interrupt)
+            stack.enter_context(progress)
 
             pool = RayRunnerPool(config, run=run_dir.name, simulator_url=simulator_url)
             batch_log = BatchLog(run_dir.path) if any(m.batch_options for m in config.models) else None
