@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from analysis.accuracy import EXCLUDED_STATUSES
-from analysis.load import RunInfo, scan_columns
+from analysis.load import RunInfo, latest_episode_parts
 
 TOP = 5  # causes shown; the rest are counted together
 COLUMNS: dict[str, pl.DataType] = {"episode_id": pl.String(), "status": pl.String(), "error_class": pl.String(),
@@ -40,9 +40,12 @@ def normalised(message: pl.Expr) -> pl.Expr:
 
 
 def failed_episodes(runs: Sequence[RunInfo]) -> pl.LazyFrame:
-    """Every failed episode of the runs (latest attempts), with its ``cause``."""
-    frames = [scan_columns(run, "episodes", COLUMNS) for run in runs]
-    failed = pl.concat(frames, how="vertical").filter(pl.col("status").is_in(EXCLUDED_STATUSES))
+    """Every failed episode of the runs (latest attempts), with its ``cause``. Read a part file at a
+    time and only the failed rows kept, so the sweep's closing summary stays small at any size."""
+    frames = [part.filter(pl.col("status").is_in(EXCLUDED_STATUSES))
+              for run in runs for part in latest_episode_parts(run, COLUMNS)]
+    schema = {"run": pl.String(), **COLUMNS}
+    failed = pl.concat(frames, how="vertical").lazy() if frames else pl.LazyFrame(schema=schema)
     text = pl.concat_str([pl.col("error_class").fill_null(""), pl.col("error_message").fill_null("")],
                          separator=": ").str.strip_chars(": ")
     return failed.with_columns(normalised(text).replace("", "(no message)").alias("cause"))

@@ -20,7 +20,7 @@ Part files whose name starts with a dot are skipped (a writer's temporary files)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -287,8 +287,14 @@ def scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType]) -> p
 _ATTEMPT_KEYS: dict[str, pl.DataType] = {"episode_id": pl.String(), "attempt": pl.Int64()}
 
 
-def _scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
-    parts = sorted(p for p in (run.path / table).glob("*.arrow") if not p.name.startswith("."))
+def _parts(run: RunInfo, table: str) -> list[Path]:
+    return sorted(p for p in (run.path / table).glob("*.arrow") if not p.name.startswith("."))
+
+
+def _scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType],
+                  parts: Sequence[Path] | None = None) -> pl.LazyFrame:
+    """Chosen columns of ``parts`` (default: every part file of the table), ``run`` first."""
+    parts = _parts(run, table) if parts is None else parts
     schema = {"run": pl.String(), **columns}
     if not parts:
         return pl.LazyFrame(schema=schema)
@@ -307,3 +313,23 @@ def _scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType]) -> 
         for present, files in by_schema.items()
     ]
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
+
+
+def latest_episode_parts(run: RunInfo, columns: dict[str, pl.DataType]) -> Iterator[pl.DataFrame]:
+    """Chosen columns of a run's episodes (``run`` first), one part file at a time, each episode's
+    latest attempt only: a run of any size read in memory bounded by its largest part, where
+    :func:`scan_columns` holds every row at once (the ``over`` window of :func:`latest_attempts`).
+
+    The attempts a retry superseded are found first from the rows with ``attempt`` > 1, few in any
+    run; a part's rows of an episode retried later are then left out of that part."""
+    parts = _parts(run, "episodes")
+    attempt = pl.col("attempt").fill_null(1)
+    retried = [_scan_columns(run, "episodes", _ATTEMPT_KEYS, [part]).filter(attempt > 1).collect() for part in parts]
+    latest = (pl.concat(retried).group_by("episode_id").agg(attempt.max().alias("_latest"))
+              if any(frame.height for frame in retried) else None)
+    for part in parts:
+        frame = _scan_columns(run, "episodes", {**columns, **_ATTEMPT_KEYS}, [part])
+        if latest is not None:
+            frame = frame.join(latest.lazy(), on="episode_id", how="left").filter(
+                pl.col("_latest").is_null() | (attempt == pl.col("_latest")))
+        yield frame.select("run", *columns).collect()

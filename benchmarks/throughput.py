@@ -16,7 +16,7 @@ call served (``machine_cpu``): what driving the calls costs, ToolSweep and Ray t
 ``--concurrency`` unset leaves ``max_concurrency_per_runner`` at its default (64).
 
     python benchmarks/throughput.py [--episodes 1000 10000] [--latency-ms 200] [--rps 400]
-                                    [--runners 2] [--concurrency N]
+                                    [--runners 2] [--concurrency N] [--api-format openai]
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Workload:
     rps: float = 400.0
     runners: int = 2
     concurrency: int | None = None  # per runner; None leaves max_concurrency_per_runner unset (64)
+    api_format: str = "openai"  # the wire format, so the adapter and SDK, the calls go through
 
     @property
     def ideal_rate(self) -> float:
@@ -126,7 +127,7 @@ def run_size(work: Workload, directory: Path, *, timeout_s: float) -> tuple[RunF
     name = f"throughput-{work.episodes}"
     config = write_typewriter_sweep(directory, name, words=WORDS, episodes=work.episodes,
                                     latency_ms=work.latency_ms, runners=work.runners,
-                                    concurrency=work.concurrency, rps=work.rps)
+                                    concurrency=work.concurrency, rps=work.rps, api_format=work.api_format)
     sampled: list[CpuSampler] = []
     code, wall = run_sweep_process(config, limit=work.episodes, timeout_s=timeout_s, sampler=sampled)
     if code != 0:
@@ -147,6 +148,8 @@ def main() -> None:
     parser.add_argument("--rps", type=float, default=400.0, help="the rate limit R, requests/s")
     parser.add_argument("--runners", type=int, default=2)
     parser.add_argument("--concurrency", type=int, help="max_concurrency_per_runner (default: unset, 64)")
+    parser.add_argument("--api-format", default="openai", choices=["openai", "openai_responses", "anthropic", "google"],
+                        help="the wire format the simulated model speaks (default openai: Chat Completions)")
     parser.add_argument("--dir", type=Path, help="where to keep the runs (default: a temp dir, removed)")
     parser.add_argument("--timeout-s", type=float, default=3600.0, help="per sweep")
     args = parser.parse_args()
@@ -156,11 +159,11 @@ def main() -> None:
         directory.mkdir(parents=True, exist_ok=True)
         header = (f"{'episodes':>9} {'calls':>8} {'calls/ep':>8} {'run s':>8} {'calls/s':>8} "
                   f"{'ideal':>7} {'ach/ideal':>9} {'p50 1 s':>7} {'wall s':>7} {'CPU ms/call':>11} {'sim ms/call':>11}")
-        print(f"L = {args.latency_ms:g} ms, R = {args.rps:g}/s, "
+        print(f"{args.api_format}: L = {args.latency_ms:g} ms, R = {args.rps:g}/s, "
               f"C = {args.runners} × {args.concurrency or f'{DEFAULT_SLOTS} (default)'}")
         print(header, flush=True)
         for episodes in args.episodes:
-            work = Workload(episodes, args.latency_ms, args.rps, args.runners, args.concurrency)
+            work = Workload(episodes, args.latency_ms, args.rps, args.runners, args.concurrency, args.api_format)
             load = os.getloadavg()[0]
             figures, wall = run_size(work, directory, timeout_s=args.timeout_s)
             print(f"{figures.episodes:>9} {figures.calls:>8} {figures.calls_per_episode:>8.2f} "

@@ -21,12 +21,15 @@ def models_and_seeds(episodes: int, examples: int, model: dict[str, Any]) -> tup
 
 
 def write_typewriter_sweep(directory: Path, name: str, *, words: list[str], episodes: int, latency_ms: float,
-                           runners: int, concurrency: int | None, rps: float | None = None) -> Path:
+                           runners: int, concurrency: int | None, rps: float | None = None,
+                           api_format: str = "openai") -> Path:
     """``<directory>/<name>.yaml``: at least ``episodes`` episodes of typewriter_single on ``words``
     against the simulator's oracle at a fixed latency, with a rate limit of ``rps`` if given and
-    ``max_concurrency_per_runner`` set to ``concurrency`` if given (unset: the default, 64)."""
+    ``max_concurrency_per_runner`` set to ``concurrency`` if given (unset: the default, 64), spoken
+    in ``api_format`` (the wire format, so the adapter and SDK, the calls go through)."""
     models, seeds = models_and_seeds(episodes, len(words), {
-        "id": "sim", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": latency_ms, "jitter": 0}})
+        "id": "sim", "provider": "simulated", "model": "oracle", "latency_ms": {"mean": latency_ms, "jitter": 0},
+        "api_format": api_format})
     config: dict[str, Any] = {
         "name": name,
         "tasks": [{"name": "typewriter_single", "examples": words}],

@@ -2,10 +2,10 @@
 episodes failed.
 
 Accuracy is the report's own (``analysis.accuracy``: scored = completed + max_steps, a scored
-episode without a verdict counts as wrong), computed here over the run's episode part files (each
-episode's latest attempt, ``analysis.load``), so the sweep's closing table and the report never
-disagree; so are the causes of failure (``analysis.failures``). Polars reads only the columns it
-needs.
+episode without a verdict counts as wrong; a test holds the two equal), counted here one episode
+part file at a time (each episode's latest attempt, ``analysis.load.latest_episode_parts``), so
+the summary's memory is a part's whatever the run's size; so are the causes of failure
+(``analysis.failures``). Polars reads only the columns it needs.
 """
 
 from __future__ import annotations
@@ -17,28 +17,43 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from analysis.accuracy import accuracy_table
+from analysis.accuracy import SCORED_STATUSES
 from analysis.failures import failure_causes
-from analysis.load import RunInfo, latest_attempts, scan_table
+from analysis.load import RunInfo, latest_episode_parts
 from providers.keys import mask_keys
 
 KEYS = ["model_id", "task", "strategy"]
-COLUMNS = {"episodes": pl.Int64, "scored": pl.Int64, "accuracy": pl.Float64, "not_scored": pl.Int64,
-           "judge_failed": pl.Int64}
+COLUMNS: dict[str, pl.DataType] = {"episodes": pl.Int64(), "scored": pl.Int64(), "accuracy": pl.Float64(),
+                                   "not_scored": pl.Int64(), "judge_failed": pl.Int64()}
+
+
+READ: dict[str, pl.DataType] = {"model_id": pl.String(), "task": pl.String(), "strategy": pl.String(),
+                               "status": pl.String(), "correct": pl.Boolean(), "judge_error": pl.String()}
 
 
 def summary_table(run_dir: Path) -> pl.DataFrame:
     """Episodes, scored episodes, accuracy over those, episodes not scored, and judgements that
-    failed (``judge_error``), per model × task × strategy (accuracy null where nothing was scored)."""
-    episodes = latest_attempts(scan_table(_run(run_dir), "episodes"))
-    table = accuracy_table(episodes)
-    if table.is_empty():
+    failed (``judge_error``), per model × task × strategy (accuracy null where nothing was scored).
+    Each part's counts are summed: every figure here is a count, so parts add up."""
+    scored = pl.col("status").is_in(SCORED_STATUSES)
+    counts = [
+        part.group_by(KEYS).agg(
+            pl.len().cast(pl.Int64).alias("episodes"),
+            scored.sum().cast(pl.Int64).alias("scored"),
+            (scored & pl.col("correct").fill_null(False)).sum().cast(pl.Int64).alias("right"),
+            pl.col("judge_error").is_not_null().sum().cast(pl.Int64).alias("judge_failed"),
+        )
+        for part in latest_episode_parts(_run(run_dir), READ)
+    ]
+    if not counts:
         return pl.DataFrame(schema={**dict.fromkeys(KEYS, pl.String), **COLUMNS})
-    failed = pl.col("judge_error").is_not_null().sum().cast(pl.Int64).alias("judge_failed")
-    return table.select(
-        *KEYS, "episodes", pl.col("n").alias("scored"), pl.col("correct").alias("accuracy"),
-        (pl.col("episodes") - pl.col("n")).alias("not_scored"),
-    ).join(episodes.group_by(KEYS).agg(failed).collect(), on=KEYS, how="left").sort(KEYS)
+    totals = pl.concat(counts).group_by(KEYS).agg(pl.col("episodes", "scored", "right", "judge_failed").sum())
+    return totals.select(
+        *KEYS, "episodes", "scored",
+        pl.when(pl.col("scored") > 0).then(pl.col("right") / pl.col("scored")).alias("accuracy"),
+        (pl.col("episodes") - pl.col("scored")).alias("not_scored"),
+        "judge_failed",
+    ).with_columns(pl.col(name).cast(dtype) for name, dtype in COLUMNS.items()).sort(KEYS)
 
 
 def _run(run_dir: Path) -> RunInfo:

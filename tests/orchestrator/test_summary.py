@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from orchestrator.plan import EpisodeSpec
@@ -89,3 +90,28 @@ def test_failed_judgements_are_counted_and_shown(tmp_path):
     console = Console(record=True, width=120)
     print_sweep_summary(tmp_path / "clean", console)
     assert "judge:" not in console.export_text()
+
+
+def test_the_summary_counts_what_the_reports_accuracy_table_says(tmp_path):
+    """The summary counts a part at a time; the report reads every part at once: the same figures,
+    retries included (a later attempt replaces its episode's row in whichever part it landed)."""
+    from analysis.accuracy import accuracy_table
+    from analysis.load import RunInfo, latest_attempts, scan_table
+
+    statuses = ["completed", "max_steps", "provider_failed", "refused", "agent_error", "completed"]
+    for k in range(3):
+        write_part(tmp_path, [row(10 * k + n, f"m{n % 2}", "typewriter_single", statuses[(n + k) % 6],
+                                  None if statuses[(n + k) % 6] not in ("completed", "max_steps") else n % 3 == 0)
+                              for n in range(12)])
+    before = summary_table(tmp_path)
+    retried = {**row(0, "m0", "typewriter_single", "completed", False), "attempt": 2}  # was completed, True
+    write_part(tmp_path, [retried])
+    run = RunInfo(name="r", path=tmp_path, episodes_planned=None, manifest={})
+    report = accuracy_table(latest_attempts(scan_table(run, "episodes")))  # as analysis.load.load_runs reads it
+    summary = summary_table(tmp_path)
+    assert summary["episodes"].to_list() == report["episodes"].to_list() == [18, 18]
+    assert summary["scored"].to_list() == report["n"].to_list()
+    assert summary["accuracy"].to_list() == report["correct"].to_list()
+    # the retry's verdict counts, not the first attempt's: one right answer fewer for m0
+    assert summary["accuracy"][0] == pytest.approx((before["accuracy"][0] * before["scored"][0] - 1) / before["scored"][0])
+    assert summary["accuracy"][1] == before["accuracy"][1]
