@@ -3,6 +3,7 @@ within two seconds — never a hang, a traceback or a blown stack."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -90,18 +91,17 @@ def test_the_bombs_are_what_they_claim():
 
 @pytest.mark.parametrize("command", ["validate", "sweep"])
 @pytest.mark.parametrize(("content", "phrase"), [case[1:] for case in HOSTILE], ids=[case[0] for case in HOSTILE])
-def test_a_hostile_config_is_one_error_line_and_exit_2_within_2_s(tmp_path, capsys, no_sweep, command, content,
+def test_a_hostile_config_is_one_error_line_and_exit_2_within_2_s_of_cpu(tmp_path, capsys, no_sweep, command, content,
                                                                    phrase):
     path = write(tmp_path, content)
-    started, cpu_started = time.perf_counter(), time.process_time()
+    cpu_started = time.process_time()
     code = main([command, str(path)])
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    cpu = time.process_time() - cpu_started
     captured = capsys.readouterr()
     assert code == 2, captured.err[-500:]
     # the work is bounded: under 2 s of CPU (about 0.6 s for the slowest shape on an idle machine);
-    # wall time only guards against a hang, since other processes may hold the machine's cores
+    # CPU, not wall time, which other processes on the machine stretch (pytest-timeout catches a hang)
     assert cpu < 2.0, f"took {cpu:.2f} s of CPU"
-    assert elapsed < 10.0, f"took {elapsed:.2f} s"
     lines = captured.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {path}"), captured.err[:500]
     assert phrase in lines[0], lines[0][:500]
@@ -112,13 +112,15 @@ def test_a_hostile_config_is_one_error_line_and_exit_2_within_2_s(tmp_path, caps
 def test_the_alias_bomb_through_the_real_entry_point(tmp_path):
     """The installed command, in its own process: refused well inside the time a user would wait."""
     path = write(tmp_path, alias_bomb())
-    started = time.perf_counter()
+    before = os.times()
     done = subprocess.run([sys.executable, "-m", "orchestrator", "validate", str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
-    elapsed = time.perf_counter() - started
+    after = os.times()
+    cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-1000:]
     assert len(done.stderr.splitlines()) == 1 and "once its aliases are expanded" in done.stderr
-    assert elapsed < 10, f"{elapsed:.1f} s, start-up included"
+    # bounded work, start-up included (about 1 s of CPU); the 60 s timeout above catches a hang
+    assert cpu < 10, f"{cpu:.1f} s of CPU, start-up included"
 
 
 def test_anchors_and_merge_keys_of_ordinary_size_still_work(tmp_path, capsys):

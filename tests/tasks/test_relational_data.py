@@ -99,9 +99,9 @@ def test_bad_ids_and_arguments_are_readable_errors(tool, arguments, message):
 
 
 def test_huge_search_query_is_fast():
-    started = time.perf_counter()
+    started = time.process_time()
     result = TASK.environment().call("find_foods_by_name", {"food": "x" * 1_000_000})
-    assert time.perf_counter() - started < HANG_GUARD_S
+    assert time.process_time() - started < HANG_GUARD_S
     assert result.error is None
 
 

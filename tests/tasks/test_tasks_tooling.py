@@ -156,9 +156,9 @@ def test_declaring_a_tool_without_annotation_or_description_fails_early():
 )
 def test_oversized_inputs_give_short_errors_fast(name, arguments):
     env = Counter()
-    started = time.perf_counter()
+    started = time.process_time()
     result = env.call(name, arguments)
-    assert time.perf_counter() - started < HANG_GUARD_S
+    assert time.process_time() - started < HANG_GUARD_S
     assert result.error
     assert len(result.content) < 200
 

@@ -24,9 +24,9 @@ def test_type_letter_rejects_anything_but_one_character_and_leaves_the_paper_alo
     env = SINGLE.environment()
     env.call("type_letter", {"letter": "o"})
     for bad in ["", "ok", "a" * 1_000_000]:
-        started = time.perf_counter()
+        started = time.process_time()
         result = env.call("type_letter", {"letter": bad})
-        assert time.perf_counter() - started < HANG_GUARD_S
+        assert time.process_time() - started < HANG_GUARD_S
         assert result.error and "exactly one character" in result.error
         assert len(result.content) < 200
     assert env.state == "o"
