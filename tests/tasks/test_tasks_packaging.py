@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -38,12 +39,15 @@ def test_non_editable_install_ships_the_datasets(tmp_path):
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
+    # the fresh environment sees only what it installed: a PYTHONPATH (a developer's checkout)
+    # would put the working tree's packages first
+    clean = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     install = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps", str(source)],
-        capture_output=True, text=True, timeout=240,
+        capture_output=True, text=True, timeout=240, env=clean,
     )
     assert install.returncode == 0, install.stderr
 
-    check = subprocess.run([python, "-c", CHECK], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    check = subprocess.run([python, "-c", CHECK], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=clean)
     assert check.returncode == 0, check.stderr
     assert "'multiverse_math'" in check.stdout
