@@ -10,22 +10,26 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import polars as pl
+
 from analysis.cli_errors import reported
 from analysis.compare import Comparisons, compare, verdicts
 from analysis.load import load_runs
 from analysis.render import markdown_table
-from analysis.terminal import output_console, print_comparisons
+from analysis.terminal import output_console, print_comparisons, print_tool_validity
+from analysis.tool_validity import kind_counts, validity_shares
 
 
-def write_comparisons(comparisons: Comparisons, out_dir: Path) -> list[Path]:
+def write_comparisons(comparisons: Comparisons, out_dir: Path, validity: pl.DataFrame) -> list[Path]:
     """comparisons.csv/.md (accuracy), comparisons_steps_match.csv/.md, comparisons_detail.csv,
-    error_rates.csv/.md; return the paths written."""
+    error_rates.csv/.md, tool_validity_by_run.csv/.md; return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, title, frame in (
         ("comparisons", "Which differences are real: accuracy", comparisons.metric("correct")),
         ("comparisons_steps_match", "Which differences are real: steps_match", comparisons.metric("steps_match")),
         ("error_rates", "Did a provider's error rate change between runs", comparisons.error_rates),
+        ("tool_validity_by_run", "Tool-call validity per model, strategy and run", validity),
     ):
         frame.write_csv(out_dir / f"{stem}.csv")
         (out_dir / f"{stem}.md").write_text(f"# {title}\n\n{markdown_table(frame)}", encoding="utf-8")
@@ -54,15 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap < 1:
         parser.error("--bootstrap must be at least 1")
 
-    def run() -> tuple[Comparisons, list[Path]]:
+    def run() -> tuple[Comparisons, pl.DataFrame, list[Path]]:
         data = load_runs(args.run_dirs, scores=args.scores).collect()
         comparisons = compare(data, models=args.models, n_boot=args.bootstrap, seed=args.seed)
+        # every model of the runs, --models or not: one row each, beside its other runs
+        validity = validity_shares(kind_counts(data.runs, keys=["run", "model_id", "strategy"]))
         out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
-        return comparisons, write_comparisons(comparisons, out_dir)
+        return comparisons, validity, write_comparisons(comparisons, out_dir, validity)
 
     outcome = reported("compare", "the tables", run)
     if isinstance(outcome, int):
         return outcome
-    comparisons, written = outcome
-    print_comparisons(comparisons, verdicts(comparisons), written[0], output_console())
+    comparisons, validity, written = outcome
+    console = output_console()
+    print_comparisons(comparisons, verdicts(comparisons), written[0], console)
+    print_tool_validity(validity, console)
     return 0

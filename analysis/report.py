@@ -29,6 +29,7 @@ from analysis.render import Section, markdown_table, page, table_block
 from analysis.report_table import ReportTable
 from analysis.tables import Tables, compute_tables
 from analysis.terminal import output_console, print_summary
+from analysis.tool_validity import validity_table
 from analysis.trajectory import LENGTH_COLUMNS
 
 DEFINITIONS = (
@@ -85,7 +86,8 @@ def _image(alt: str, path: Path | None) -> list[tuple[str, Path]]:
     return [(alt, path)] if path is not None else []
 
 
-def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path) -> list[Section]:
+def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path, *, failures: ReportTable,
+              validity: ReportTable) -> list[Section]:
     """The page's sections in reading order: the headline parts first, then the details."""
     sample = episode_sample(data)
     return [
@@ -95,7 +97,8 @@ def _sections(tables: Tables, data: RunData, findings: list[str], out_dir: Path)
         Section("Headline findings", "findings", body=_bullets(findings, "findings")),
         Section("Episodes", "episodes", body=browser_html(sample.payload, sample.note)),
         _runs_section(tables),
-        _failures_section(data),
+        _failures_section(failures),
+        _validity_section(validity),
         Section("Accuracy in detail", "accuracy", tables=[tables.items["accuracy"], tables.items["exclusions"]]),
         *_detail_sections(tables, out_dir),
         Section("Definitions", "definitions", body=_bullets(DEFINITIONS, "about")),
@@ -228,11 +231,23 @@ def failures_table(data: RunData) -> ReportTable:
     )
 
 
-def _failures_section(data: RunData) -> Section:
-    item = failures_table(data)
+def _failures_section(item: ReportTable) -> Section:
     if item.frame.is_empty():
         return Section(item.title, item.name, body=_bullets(["No episode failed."], "about"))
     return Section(item.title, item.name, body=table_block(item, title=False))
+
+
+def _validity_section(item: ReportTable) -> Section:
+    if item.frame.is_empty():
+        return Section(item.title, item.name, body=_bullets(["No tool call was made."], "about"))
+    return Section(item.title, item.name, body=table_block(item, title=False))
+
+
+def _write_report_table(item: ReportTable, out_dir: Path) -> None:
+    """``<name>.csv`` and ``<name>.md`` of a table computed outside ``compute_tables``."""
+    item.frame.write_csv(out_dir / f"{item.name}.csv")
+    (out_dir / f"{item.name}.md").write_text(f"# {item.title}\n\n{item.about}\n\n{markdown_table(item.frame)}",
+                                             encoding="utf-8")
 
 
 def build_report(
@@ -253,14 +268,14 @@ def build_report(
     for stale in PLOT_FILES:  # a chart with nothing to draw this time must not survive from last time
         (out_dir / stale).unlink(missing_ok=True)
     _write_tables(tables, out_dir)
-    failures = failures_table(data)
-    failures.frame.write_csv(out_dir / "failures.csv")
-    (out_dir / "failures.md").write_text(f"# {failures.title}\n\n{failures.about}\n\n{markdown_table(failures.frame)}",
-                                         encoding="utf-8")
+    failures, validity = failures_table(data), validity_table(data.runs)
+    for item in (failures, validity):
+        _write_report_table(item, out_dir)
     findings = headline_findings(tables)
     title = "ToolSweep report: " + ", ".join(run.name for run in data.runs)
     index = out_dir / "index.html"
-    index.write_text(page(title, _subtitle(tables), _sections(tables, data, findings, out_dir)), encoding="utf-8")
+    index.write_text(page(title, _subtitle(tables), _sections(tables, data, findings, out_dir, failures=failures,
+                                                                          validity=validity)), encoding="utf-8")
     return ReportResult(index, tables, findings)
 
 

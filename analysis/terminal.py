@@ -112,6 +112,27 @@ def _p_value(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def print_tool_validity(validity: pl.DataFrame, console: Console) -> None:
+    """Tool-call validity side by side: a row per model, strategy and run (``analysis.tool_validity``)."""
+    if validity.is_empty():
+        return
+    console.print(_table(
+        "Tool-call validity (share of tool calls)",
+        validity.sort("model_id", "strategy", "run"),
+        [
+            ("model", lambda r: r["model_id"]),
+            ("strategy", lambda r: r["strategy"]),
+            ("run", lambda r: r["run"]),
+            ("calls", lambda r: str(r["tool_calls"])),
+            ("invalid", lambda r: _pct(r["invalid"])),
+            ("unparseable", lambda r: _pct(r["unparseable"])),
+            ("unknown tool", lambda r: _pct(r["unknown_tool"])),
+            ("schema misfit", lambda r: _pct(r["schema_misfit"])),
+            ("tool error", lambda r: _pct(r["tool_error"])),
+        ],
+    ))
+
+
 def print_comparisons(comparisons: Comparisons, lines: Sequence[str], written: Path, console: Console) -> None:
     """The accuracy comparisons as one table, then the verdicts."""
     accuracy = comparisons.metric("correct").sort("task", "strategy", "p_adjusted")

@@ -41,7 +41,7 @@ from providers.types import (
     ToolCall,
     ToolSpec,
 )
-from tasks.environment import EpisodeEnvironment
+from tasks.environment import EpisodeEnvironment, ToolCallKind
 from tasks.scoring import Score
 
 PAUSE_TURN = "pause_turn"  # a Completion's finish_reason: send the conversation again as it is
@@ -248,9 +248,9 @@ async def _complete(model: ModelCall, request: CompletionRequest,
 
 async def _run_tool_calls(progress: _Progress, environment: EpisodeEnvironment, calls: Sequence[ToolCall]) -> None:
     for call in calls:
-        content, call_error = await _execute(environment, call)
+        content, call_error, kind = await _execute(environment, call)
         progress.tool_rows.append(ToolCallRow(call.name, call.arguments_json,
-                                              None if call_error else content, call_error))
+                                              None if call_error else content, call_error, kind))
         progress.messages.append(Message("tool", content, tool_call_id=call.id, name=call.name,
                                          tool_error=call_error is not None))
 
@@ -288,8 +288,9 @@ def _episode_row(*, run: str, episode_id: str, spec: EpisodeSpec, task: EpisodeT
     )
 
 
-async def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None]:
-    """Run one tool call; a malformed call becomes a tool error the model can read.
+async def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str, str | None, ToolCallKind]:
+    """Run one tool call: what the model reads, the error if it failed, and what it came to; a
+    malformed call becomes a tool error the model can read (kind ``unparseable``).
 
     The environment still sees a malformed call (with its unparsed text, which it rejects), so it
     counts as a step taken, as it would for any other bad call.
@@ -297,9 +298,9 @@ async def _execute(environment: EpisodeEnvironment, call: ToolCall) -> tuple[str
     if call.error:
         await environment.call(call.name, call.raw_arguments)
         message = f"Error: the arguments of {call.name!r} are not valid JSON ({call.error}); call it again."
-        return message, message
+        return message, message, "unparseable"
     result = await environment.call(call.name, call.arguments)
-    return result.content, result.error
+    return result.content, result.error, result.kind
 
 
 def _cost(model: ModelCall, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float | None:

@@ -26,6 +26,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 import pyarrow as pa
 
 from providers.types import OUTCOMES, BreakerState, Outcome
+from tasks.environment import TOOL_CALL_KINDS, ToolCallKind
 
 SCHEMA_VERSION = "1"
 
@@ -54,6 +55,8 @@ class ToolCallRow:
     arguments: str = column("the arguments as JSON text, as the model sent them")
     result: str | None = column("what the tool returned, as text")
     error: str | None = column("why the call failed (unknown tool, bad arguments, the tool raised)")
+    kind: ToolCallKind | None = column("what the call came to: " + " | ".join(TOOL_CALL_KINDS) + " (null in runs "
+                                       "written before it was recorded)", default=None)
 
 
 @dataclass

@@ -27,11 +27,13 @@ import threading
 from functools import cache
 
 from tasks.environment import (
+    TOOL_CALL_KINDS,
     Environment,
     EnvironmentFailure,
     EpisodeEnvironment,
     LocalSession,
     Tool,
+    ToolCallKind,
     ToolCallRecord,
     ToolResult,
 )
@@ -160,6 +162,8 @@ __all__ = [
     "ToolCallRecord",
     "ToolError",
     "ToolResult",
+    "ToolCallKind",
+    "TOOL_CALL_KINDS",
     "UnknownTaskError",
     "UnknownVariantError",
     "binomial_stderr",

@@ -2,7 +2,8 @@
 
 :meth:`Environment.call` is the single place where a bad call becomes a readable tool error: an
 unknown tool, arguments that do not fit the schema, or a :class:`~tasks.tooling.ToolError` raised
-by the tool itself. Nothing a model sends can raise out of it.
+by the tool itself. Nothing a model sends can raise out of it. Each result says which it was
+(``ToolCallKind``), the figure behind the report's tool-call validity table.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol, get_args
 
 from tasks.tooling import ToolDefinition, ToolError, clip
 
@@ -29,12 +30,25 @@ class Tool:
     function: Callable[..., Any]
 
 
+# What one tool call came to, first fault first: its arguments were not JSON (``unparseable``, seen
+# by the agent before any tool runs), it named no offered tool, its arguments did not fit the tool's
+# schema, or the tool itself refused or failed (``tool_error``); else ``ok``.
+ToolCallKind = Literal["ok", "unparseable", "unknown_tool", "schema_misfit", "tool_error"]
+TOOL_CALL_KINDS: tuple[ToolCallKind, ...] = get_args(ToolCallKind)
+
+
 @dataclass(frozen=True)
 class ToolResult:
-    """What the model reads back: ``content`` is the rendered result, or the error text."""
+    """What the model reads back: ``content`` is the rendered result, or the error text; ``kind``
+    what the call came to (an error result built without one is the tool's own: ``tool_error``)."""
 
     content: str
     error: str | None = None
+    kind: ToolCallKind = "ok"
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.kind == "ok":
+            object.__setattr__(self, "kind", "tool_error")
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,15 @@ class ToolCallRecord:
     arguments: dict[str, Any] = field(default_factory=dict)
     content: str = ""
     error: str | None = None
+    kind: ToolCallKind = "ok"
+
+
+class _Refused(ToolError):
+    """A call refused before the tool ran (unknown tool, arguments off the schema), with its kind."""
+
+    def __init__(self, kind: ToolCallKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Environment:
@@ -84,17 +107,23 @@ class Environment:
             definition = self._definitions.get(name) if isinstance(name, str) else None
             if definition is None:
                 valid = ", ".join(self._definitions)
-                raise ToolError(f"unknown tool {clip(repr(name))}; valid tools: {valid}")
-            value = definition.function(self, **definition.validate(arguments))
+                raise _Refused("unknown_tool", f"unknown tool {clip(repr(name))}; valid tools: {valid}")
+            try:
+                checked = definition.validate(arguments)
+            except ToolError as exc:
+                raise _Refused("schema_misfit", str(exc)) from None
+            value = definition.function(self, **checked)
             result = ToolResult(render(value, precise=self.precise_numbers))
+        except _Refused as exc:
+            result = ToolResult(f"Error: {exc}", str(exc), exc.kind)
         except ToolError as exc:
-            result = ToolResult(f"Error: {exc}", str(exc))
+            result = ToolResult(f"Error: {exc}", str(exc), "tool_error")
         except Exception as exc:  # a tool that fails unexpectedly: the model reads what, not only the message
             # (a bare KeyError's text is just the key, "'ALICE'"); the episode goes on, as after a ToolError
             error = f"{type(exc).__name__}: {exc}"
-            result = ToolResult(f"Error: {error}", error)
+            result = ToolResult(f"Error: {error}", error, "tool_error")
         recorded = dict(arguments) if isinstance(arguments, Mapping) else {}
-        self.calls.append(ToolCallRecord(str(name), recorded, result.content, result.error))
+        self.calls.append(ToolCallRecord(str(name), recorded, result.content, result.error, result.kind))
         return result
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import polars as pl
 
 import providers.errors as errors
-from analysis import accuracy, load, plots, published, reliability
+from analysis import accuracy, load, plots, published, reliability, tool_validity
 from orchestrator.config import DEFAULT_GATES, ModelConfig
 from orchestrator.records import CALL_OUTCOMES, EPISODE_STATUSES, RETRYABLE_STATUSES, SCHEMAS, SCORED_STATUSES
 from providers.registry import FACTORIES, PROVIDER_NAMES
+from tasks import TOOL_CALL_KINDS
 
 
 def _subclasses(cls):
@@ -35,6 +36,12 @@ def test_analysis_knows_every_status_and_scores_the_same_ones():
     assert set(published.FAILED_STATUSES) == set(EPISODE_STATUSES) - set(SCORED_STATUSES)
     # what the analysis counts as failed (the causes of failure) is what sweep --retry-errors runs again
     assert set(accuracy.EXCLUDED_STATUSES) == set(RETRYABLE_STATUSES)
+
+
+def test_analysis_knows_every_tool_call_kind_and_the_column_lists_them():
+    assert tool_validity.KINDS == TOOL_CALL_KINDS
+    doc = dict(SCHEMAS["episodes"].field("tool_calls").type.value_type.field("kind").metadata)[b"doc"].decode()
+    assert all(kind in doc for kind in TOOL_CALL_KINDS)
 
 
 def test_the_error_rates_compared_between_runs_are_transient_failures():

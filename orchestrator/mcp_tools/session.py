@@ -21,14 +21,16 @@ import tempfile
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import IO, Any
 
 import anyio
+import jsonschema
 from mcp import Client, MCPError, StdioServerParameters, stdio_client
-from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+from mcp_types import CONNECTION_CLOSED, INVALID_PARAMS, REQUEST_TIMEOUT
 
 from orchestrator.mcp_tools.spec import McpServer
-from tasks.environment import Arguments, EnvironmentFailure, Tool, ToolCallRecord, ToolResult
+from tasks.environment import Arguments, EnvironmentFailure, Tool, ToolCallKind, ToolCallRecord, ToolResult
 from tasks.task import ExpectedCall
 from tasks.tooling import clip
 
@@ -181,15 +183,21 @@ class McpSession:
     async def call(self, name: str, arguments: Arguments = None) -> ToolResult:
         """Run one of the model's tool calls on the server and record it."""
         arguments = {} if arguments is None else arguments
-        offered = {t.name for t in self.tools}
+        offered = {t.name: t for t in self.tools}
         if not isinstance(name, str) or name not in offered:
-            result = _refused(f"unknown tool {clip(repr(name))}; valid tools: {', '.join(sorted(offered))}")
+            result = _refused(f"unknown tool {clip(repr(name))}; valid tools: {', '.join(sorted(offered))}",
+                              "unknown_tool")
         elif not isinstance(arguments, Mapping):
-            result = _refused(f"{name}: arguments must be a JSON object, got {clip(repr(arguments))}")
+            result = _refused(f"{name}: arguments must be a JSON object, got {clip(repr(arguments))}",
+                              "schema_misfit")
         else:
             result = await self._call(name, dict(arguments), "tool call")
+            if result.kind != "schema_misfit" and not _fits(offered[name].parameters, arguments):
+                # the server is the judge of its own schema and ran the call; the figure counts
+                # what the model sent against the schema the server listed
+                result = replace(result, kind="schema_misfit")
         recorded = dict(arguments) if isinstance(arguments, Mapping) else {}
-        self.calls.append(ToolCallRecord(str(name), recorded, result.content, result.error))
+        self.calls.append(ToolCallRecord(str(name), recorded, result.content, result.error, result.kind))
         return result
 
     async def settle(self) -> None:
@@ -216,7 +224,8 @@ class McpSession:
             if exc.code in (CONNECTION_CLOSED, REQUEST_TIMEOUT):
                 raise EnvironmentFailure(f"MCP server {self.spec.where} failed during the {purpose} {name}: "
                                          f"{exc.message}{self._stderr_tail()}") from None
-            return _refused(f"{name}: {exc.message}")  # a protocol-level refusal of this call
+            # a protocol-level refusal of this call: invalid params is the schema's
+            return _refused(f"{name}: {exc.message}", "schema_misfit" if exc.code == INVALID_PARAMS else "tool_error")
         except Exception as exc:
             raise EnvironmentFailure(f"MCP server {self.spec.where} failed during the {purpose} {name}: "
                                      f"{_describe(exc)}{self._stderr_tail()}") from None
@@ -265,8 +274,18 @@ def render_content(content: Sequence[Any], structured: Any = None) -> str:
     return "\n".join(f"[{getattr(block, 'type', 'content')}]" for block in content)
 
 
-def _refused(message: str) -> ToolResult:
-    return ToolResult(f"Error: {message}", message)
+def _refused(message: str, kind: ToolCallKind) -> ToolResult:
+    return ToolResult(f"Error: {message}", message, kind)
+
+
+def _fits(schema: dict[str, Any], arguments: Mapping[str, Any]) -> bool:
+    """Whether ``arguments`` fit a tool's listed input schema (JSON Schema, checked with the
+    ``jsonschema`` package the ``mcp`` SDK itself depends on); a schema that is itself invalid
+    is the server's problem, not the model's, so anything fits it."""
+    try:
+        return bool(jsonschema.Draft202012Validator(schema).is_valid(dict(arguments)))
+    except (jsonschema.exceptions.SchemaError, TypeError, ValueError):
+        return True
 
 
 def _remote(**_: Any) -> Any:

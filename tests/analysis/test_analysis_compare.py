@@ -226,3 +226,16 @@ def test_every_comparison_note_marks_exactly_the_disagreements(tmp_path):
     for row in detail.iter_rows(named=True):
         excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
         assert (row["note"] is not None) == (excludes_zero != row["significant"]), row
+
+
+def test_compare_shows_tool_call_validity_side_by_side(tmp_path, capsys):
+    good = [{"name": "type_letter", "arguments": "{}", "result": "OK", "error": None, "kind": "ok"}]
+    bad = [{"name": "type_word", "arguments": "{}", "result": None, "error": "unknown tool", "kind": "unknown_tool"}]
+    first = _typewriter_run(tmp_path, "day-1", "m", oracle, tool_calls=good * 3)
+    second = _typewriter_run(tmp_path, "day-2", "m", oracle, tool_calls=good * 3 + bad)
+    assert main([str(first), str(second), "--out", str(tmp_path / "out")]) == 0
+    table = pl.read_csv(tmp_path / "out" / "tool_validity_by_run.csv").rows_by_key("run", named=True, unique=True)
+    assert (table["day-1"]["tool_calls"], table["day-1"]["invalid"]) == (180, 0.0)
+    assert (table["day-2"]["tool_calls"], table["day-2"]["unknown_tool"]) == (240, 0.25)
+    out = capsys.readouterr().out
+    assert "Tool-call validity" in out and "25.0%" in out

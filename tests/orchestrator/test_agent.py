@@ -126,3 +126,20 @@ async def test_max_steps_ends_a_looping_model_and_is_still_scored():
     assert row.status == "max_steps"
     assert row.n_steps == 5 and row.correct is False and row.steps_match is False
     assert row.step_ratio == pytest.approx(5 / len(example.expected_steps))
+
+
+async def test_each_tool_call_records_what_it_came_to():
+    """One episode with every kind of call: unparseable, unknown tool, off the schema, refused by
+    the tool, then the good ones; each row of episodes.tool_calls says which it was."""
+    example = tasks.get_task("typewriter_single").examples[0]  # one letter
+    bad = [
+        MalformedToolCall("bad json", completion=Completion("", (ToolCall("c0", "type_letter", {}, '{"letter": ',
+                                                                          "not JSON"),))),
+        Completion("", (ToolCall("c1", "type_word", {"word": "a"}),)),  # no such tool
+        Completion("", (ToolCall("c2", "type_letter", {"char": "a"}),)),  # not its argument
+        Completion("", (ToolCall("c3", "type_letter", {"letter": "ab"}),)),  # the tool refuses it
+    ]
+    result = await play("typewriter_single", example, ScriptedModel([*bad, *oracle_replies(example)]))
+    kinds = [row.kind for row in result.episode.tool_calls]
+    assert kinds == ["unparseable", "unknown_tool", "schema_misfit", "tool_error", "ok"]
+    assert all(row.error for row in result.episode.tool_calls[:4]) and result.episode.tool_calls[4].error is None

@@ -183,3 +183,32 @@ def test_an_unexpected_exception_in_a_tool_reaches_the_model_with_its_class():
     assert result.error == "KeyError: 'ALICE'"
     assert env.calls[-1].error == "KeyError: 'ALICE'"
     assert env.call("balance", {"name": "alice"}).content == "100"
+
+
+def test_a_result_says_what_the_call_came_to():
+    from tasks import TOOL_CALL_KINDS, ToolResult
+
+    class Ledger(Environment):
+        @tool
+        def pay(self, amount: int) -> int:
+            """Pay.
+
+            Args:
+                amount: How much.
+            """
+            if amount < 0:
+                raise ToolError("amount must not be negative")
+            return {"x": 1}["y"] if amount == 7 else amount
+
+    env = Ledger()
+    assert env.call("pay", {"amount": 3}).kind == "ok"
+    assert env.call("send", {"amount": 3}).kind == "unknown_tool"
+    assert env.call("pay", {"sum": 3}).kind == "schema_misfit"
+    assert env.call("pay", {"amount": "three"}).kind == "schema_misfit"
+    assert env.call("pay", "{not json").kind == "schema_misfit"  # raw text reaches no tool
+    assert env.call("pay", {"amount": -1}).kind == "tool_error"
+    assert env.call("pay", {"amount": 7}).kind == "tool_error"  # an unexpected exception is the tool's
+    assert [c.kind for c in env.calls] == ["ok", "unknown_tool", "schema_misfit", "schema_misfit", "schema_misfit",
+                                           "tool_error", "tool_error"]
+    assert ToolResult("Error: x", "x").kind == "tool_error"  # an error built without a kind is the tool's
+    assert set(TOOL_CALL_KINDS) == {"ok", "unparseable", "unknown_tool", "schema_misfit", "tool_error"}
