@@ -124,11 +124,11 @@ def print_tool_validity(validity: pl.DataFrame, console: Console) -> None:
             ("strategy", lambda r: r["strategy"]),
             ("run", lambda r: r["run"]),
             ("calls", lambda r: str(r["tool_calls"])),
-            ("invalid", lambda r: _pct(r["invalid"])),
-            ("unparseable", lambda r: _pct(r["unparseable"])),
-            ("unknown tool", lambda r: _pct(r["unknown_tool"])),
-            ("schema misfit", lambda r: _pct(r["schema_misfit"])),
-            ("tool error", lambda r: _pct(r["tool_error"])),
+            ("invalid", lambda r: _pct(r["invalid_share"])),
+            ("unparseable", lambda r: _pct(r["unparseable_share"])),
+            ("unknown tool", lambda r: _pct(r["unknown_tool_share"])),
+            ("schema misfit", lambda r: _pct(r["schema_misfit_share"])),
+            ("tool error", lambda r: _pct(r["tool_error_share"])),
         ],
     ))
 

@@ -48,15 +48,18 @@ def kind_counts(runs: Sequence[RunInfo], keys: Sequence[str] = KEYS) -> pl.DataF
     return pl.concat(frames).group_by(list(keys)).agg(pl.col(COUNTS).sum()).sort(list(keys))
 
 
+SHARES = ["invalid_share", *[f"{fault}_share" for fault in FAULTS]]
+
+
 def validity_shares(counts: pl.DataFrame) -> pl.DataFrame:
-    """``counts`` with each fault as a share of the recorded calls, and ``invalid``: the share with
-    any fault (null where no call's kind was recorded)."""
+    """``counts`` with each fault as a share of the recorded calls (``<fault>_share``), and
+    ``invalid_share``: the share with any fault (null where no call's kind was recorded)."""
     recorded = pl.col("recorded")
-    share = {fault: pl.when(recorded > 0).then(pl.col(fault) / recorded) for fault in FAULTS}
-    invalid = pl.when(recorded > 0).then(pl.sum_horizontal(FAULTS) / recorded)
+    shares = [pl.sum_horizontal(FAULTS), *[pl.col(fault) for fault in FAULTS]]
     keys = [c for c in counts.columns if c not in COUNTS]
     return counts.select(*keys, "tool_calls", (pl.col("tool_calls") - recorded).alias("unrecorded"),
-                         invalid.alias("invalid"), *[expr.alias(name) for name, expr in share.items()])
+                         *[pl.when(recorded > 0).then(count / recorded).alias(name)
+                           for name, count in zip(SHARES, shares, strict=True)])
 
 
 def validity_table(runs: Sequence[RunInfo]) -> ReportTable:
@@ -66,8 +69,8 @@ def validity_table(runs: Sequence[RunInfo]) -> ReportTable:
         "Tool-call validity",
         "Of each model's tool calls, the share that were unparseable (arguments not JSON), named no offered "
         "tool (unknown_tool), had arguments that do not fit the tool's schema (schema_misfit), or that the tool "
-        "refused or failed on (tool_error); invalid is the share with any of them. Calls of runs written before "
-        "the kind was recorded are counted as unrecorded and left out of the shares.",
+        "refused or failed on (tool_error); invalid_share is the share with any of them. Calls of runs written "
+        "before the kind was recorded are counted as unrecorded and left out of the shares.",
         validity_shares(kind_counts(runs)),
-        ("run", "model_id", "strategy", "task", "tool_calls", "invalid"),
+        ("run", "model_id", "strategy", "task", "tool_calls", *SHARES),
     )

@@ -235,7 +235,7 @@ def test_compare_shows_tool_call_validity_side_by_side(tmp_path, capsys):
     second = _typewriter_run(tmp_path, "day-2", "m", oracle, tool_calls=good * 3 + bad)
     assert main([str(first), str(second), "--out", str(tmp_path / "out")]) == 0
     table = pl.read_csv(tmp_path / "out" / "tool_validity_by_run.csv").rows_by_key("run", named=True, unique=True)
-    assert (table["day-1"]["tool_calls"], table["day-1"]["invalid"]) == (180, 0.0)
-    assert (table["day-2"]["tool_calls"], table["day-2"]["unknown_tool"]) == (240, 0.25)
+    assert (table["day-1"]["tool_calls"], table["day-1"]["invalid_share"]) == (180, 0.0)
+    assert (table["day-2"]["tool_calls"], table["day-2"]["unknown_tool_share"]) == (240, 0.25)
     out = capsys.readouterr().out
     assert "Tool-call validity" in out and "25.0%" in out

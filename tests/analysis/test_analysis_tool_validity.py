@@ -33,14 +33,14 @@ def test_the_shares_are_the_counts_worked_out_by_hand(tmp_path):
     table = validity_shares(kind_counts(runs)).rows_by_key(["model_id", "strategy"], named=True, unique=True)
     native = table[("a", "native")]
     assert native["tool_calls"] == 10 and native["unrecorded"] == 0
-    assert native["invalid"] == pytest.approx(5 / 10)
-    assert (native["unparseable"], native["unknown_tool"], native["schema_misfit"], native["tool_error"]) == \
-        pytest.approx((0.1, 0.2, 0.1, 0.1))
-    assert table[("a", "text")]["invalid"] == 0.0
-    assert table[("b", "native")]["tool_calls"] == 1 and table[("b", "native")]["tool_error"] == 1.0
+    assert native["invalid_share"] == pytest.approx(5 / 10)
+    faults = ("unparseable_share", "unknown_tool_share", "schema_misfit_share", "tool_error_share")
+    assert tuple(native[name] for name in faults) == pytest.approx((0.1, 0.2, 0.1, 0.1))
+    assert table[("a", "text")]["invalid_share"] == 0.0
+    assert table[("b", "native")]["tool_calls"] == 1 and table[("b", "native")]["tool_error_share"] == 1.0
     by_model = validity_shares(kind_counts(runs, keys=["run", "model_id"])).rows_by_key("model_id", named=True,
                                                                                        unique=True)
-    assert by_model["a"]["tool_calls"] == 12 and by_model["a"]["invalid"] == pytest.approx(5 / 12)
+    assert by_model["a"]["tool_calls"] == 12 and by_model["a"]["invalid_share"] == pytest.approx(5 / 12)
 
 
 def test_a_retried_episode_counts_its_latest_attempt_only(tmp_path):
@@ -48,7 +48,7 @@ def test_a_retried_episode_counts_its_latest_attempt_only(tmp_path):
             episode(example_id="1", model_id="a", attempt=2, tool_calls=calls("ok"))]
     runs = load_runs([write_run(tmp_path, "r", episodes=rows, parts=2)]).runs
     row = validity_shares(kind_counts(runs)).row(0, named=True)
-    assert (row["tool_calls"], row["invalid"]) == (1, 0.0)
+    assert (row["tool_calls"], row["invalid_share"]) == (1, 0.0)
 
 
 def test_calls_of_a_run_written_before_the_kind_are_unrecorded_not_guessed(tmp_path):
@@ -60,7 +60,8 @@ def test_calls_of_a_run_written_before_the_kind_are_unrecorded_not_guessed(tmp_p
     write_part(part, table.set_column(table.schema.get_field_index("tool_calls"),
                                       pa.field("tool_calls", column.type), column))
     row = validity_shares(kind_counts(load_runs([run_dir]).runs)).row(0, named=True)
-    assert (row["tool_calls"], row["unrecorded"], row["invalid"], row["unknown_tool"]) == (4, 4, None, None)
+    assert (row["tool_calls"], row["unrecorded"], row["invalid_share"], row["unknown_tool_share"]) == \
+        (4, 4, None, None)
 
 
 def test_the_report_has_the_section_and_its_files(tmp_path):
@@ -69,5 +70,5 @@ def test_the_report_has_the_section_and_its_files(tmp_path):
     page = result.index.read_text()
     assert "Tool-call validity" in page and "schema_misfit" in page
     csv = (tmp_path / "out" / "tool_validity.csv").read_text().splitlines()
-    assert csv[0].startswith("run,model_id,strategy,task,tool_calls,unrecorded,invalid")
+    assert csv[0].startswith("run,model_id,strategy,task,tool_calls,unrecorded,invalid_share,unparseable_share")
     assert len(csv) == 1 + validity_table(load_runs([run_dir]).runs).frame.height == 4
