@@ -118,7 +118,7 @@ class AnthropicProvider:
             events = await self._client.post(MESSAGES_PATH, cast_to=object,
                                              body={**self.wire_body(request), "stream": True},
                                              options={"timeout": request.timeout_s}, stream=True,
-                                             stream_cls=anthropic.AsyncStream[object])
+                                             stream_cls=anthropic.AsyncStream[dict[str, Any]])
             async for event in events:
                 if accumulator.add(event) and ttft_s is None:
                     ttft_s = time.perf_counter() - started
@@ -151,8 +151,8 @@ class AnthropicProvider:
         """The one place an SDK exception becomes a ProviderError."""
         if isinstance(exc, anthropic.APIStatusError):
             # an ``error`` event in a stream comes with the stream's 200: its type says the status
-            status = exc.status_code if exc.status_code >= 400 else anthropic_error_status(exc.body)
-            return status_error(NAME, status, redact(server_error_text(exc.body), self._api_key),
+            http_status = exc.status_code if exc.status_code >= 400 else anthropic_error_status(exc.body)
+            return status_error(NAME, http_status, redact(server_error_text(exc.body), self._api_key),
                                 code=exc.type, retry_after=retry_after_s(exc.response.headers),
                                 retry=should_retry(exc.response.headers))
         if isinstance(exc, anthropic.APIConnectionError):

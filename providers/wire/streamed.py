@@ -225,8 +225,9 @@ class GeminiAccumulator:
     def add(self, chunk: dict[str, Any]) -> bool:
         if "error" in chunk:
             error = chunk["error"] if isinstance(chunk["error"], dict) else {}
-            status = error.get("code") if isinstance(error.get("code"), int) else 500
-            raise StreamError(str(error.get("message") or "stream error"), status=status, code=error.get("status"))
+            code = error.get("code")
+            raise StreamError(str(error.get("message") or "stream error"), status=code if isinstance(code, int) else 500,
+                              code=error.get("status"))
         self._chunks += 1
         self._head.update({k: v for k, v in chunk.items() if k != "candidates"})
         content = False
