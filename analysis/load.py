@@ -84,7 +84,8 @@ OPTIONAL_COLUMNS: dict[str, dict[str, pl.DataType]] = {
                  "reasoning": pl.String(), "dataset": pl.String(), "scoring": pl.String(), "attempt": pl.Int64(),
                  "judge_error": pl.String()},
     "calls": {"retry_after_s": pl.Float64(), "breaker_state": pl.String(), "reasoning_tokens": pl.Int64(),
-              "cached_input_tokens": pl.Int64(), "served_model": pl.String(), "batch_id": pl.String()},
+              "cached_input_tokens": pl.Int64(), "served_model": pl.String(), "batch_id": pl.String(),
+              "ttft_s": pl.Float64(), "output_tokens_per_s": pl.Float64()},
     "events": {"value": pl.Float64(), "detail": pl.String()},
 }
 

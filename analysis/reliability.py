@@ -8,6 +8,11 @@ Definitions:
 - latency percentiles are over ``ok`` attempts, with linear interpolation between closest ranks
   (numpy's default): for sorted x_0..x_{n−1}, the q-quantile sits at rank h = (n − 1)·q and is
   x_⌊h⌋ + (h − ⌊h⌋)·(x_⌊h⌋+1 − x_⌊h⌋).
+- streaming (``streaming_table``, models with ``stream: true``): time to first token (``ttft_s``)
+  and output tokens per second (``output_tokens_per_s`` = output_tokens / (latency_s − ttft_s), the
+  generation phase after the first token) at p50 and p95 over ``ok`` attempts that streamed (have
+  a ``ttft_s``), by the same interpolation; an attempt whose rate is null (its content came in one
+  event) counts for TTFT and not for the rate.
 - breaker openings are ``breaker`` events whose ``to_state`` is ``open``; time open is, per
   provider and runner, the time from each opening to that breaker's next transition, or to the
   run's end (its last recorded activity) when none followed.
@@ -149,6 +154,23 @@ def reliability_table(calls: pl.LazyFrame, episodes: pl.LazyFrame, breakers: pl.
             pl.col("provider_breaker_open_s").fill_null(0.0),
         )
         .select(*KEYS, "attempts", *rate_columns, pl.all().exclude(*KEYS, "attempts", *rate_columns))
+        .sort(KEYS)
+        .collect()
+    )
+
+
+def streaming_table(calls: pl.LazyFrame) -> pl.DataFrame:
+    """TTFT and output tokens/s percentiles per provider × model over ok attempts that streamed;
+    no rows when no attempt streamed."""
+    streamed = http_attempts(calls).filter((pl.col("outcome") == "ok") & pl.col("ttft_s").is_not_null())
+    quantiles = [
+        pl.col(column).quantile(q, interpolation="linear").alias(f"{name}_p{int(q * 100)}{unit}")
+        for column, name, unit in (("ttft_s", "ttft", "_s"), ("output_tokens_per_s", "tokens_per_s", ""))
+        for q in (0.5, 0.95)
+    ]
+    return (
+        streamed.group_by(KEYS)
+        .agg(pl.len().cast(pl.Int64).alias("streamed_ok"), *quantiles)
         .sort(KEYS)
         .collect()
     )

@@ -189,9 +189,9 @@ def _detail_sections(tables: Tables, out_dir: Path) -> list[Section]:
             ],
             tables=[
                 items[name]
-                for name in ("reliability", "provider_outcomes", "http_status", "breakers", "refusals", "served_models",
+                for name in ("reliability", "streaming", "provider_outcomes", "http_status", "breakers", "refusals", "served_models",
                              "errors_over_time", "batches", "batch_vs_online")
-                if name in items  # the batch tables exist only for runs with batched calls
+                if name in items  # the streaming and batch tables exist only for runs with such calls
             ],
         ),
     ]

@@ -183,6 +183,14 @@ def _reliability_tables(data: RunData) -> list[ReportTable]:
     """The providers: attempt outcomes, breakers, refusals, attempts over time."""
     calls, episodes = data.calls, data.episodes
     breakers = reliability.breaker_table(calls, episodes, data.events)
+    streaming = _table(
+        "streaming",
+        "Streaming: time to first token and output tokens/s",
+        "Per provider and model with streamed calls (models[].stream): p50 and p95 over ok attempts of the "
+        "time to the first event carrying content, and of output tokens per second after it "
+        "(output_tokens / (latency_s - ttft_s)).",
+        reliability.streaming_table(calls),
+    )
     return [
         _table(
             "reliability",
@@ -191,6 +199,7 @@ def _reliability_tables(data: RunData) -> list[ReportTable]:
             "successful attempt, latency percentiles of ok attempts, tokens, cost, and the provider's breaker.",
             reliability.reliability_table(calls, episodes, breakers),
         ),
+        *([streaming] if not streaming.frame.is_empty() else []),  # only when some call streamed
         _table(
             "provider_outcomes",
             "Attempt outcomes per provider",
@@ -276,6 +285,8 @@ PRIMARY: dict[str, tuple[str, ...]] = {
     "pass_k": ("model_id", "task", "strategy", "k", "pass_at_k", "pass_hat_k"),
     "reliability": ("provider", "model_id", "attempts", "ok_rate", "http_5xx_rate", "http_429_rate",
                     "retries_per_ok", "latency_p50_s", "latency_p95_s", "cost_usd"),
+    "streaming": ("provider", "model_id", "streamed_ok", "ttft_p50_s", "ttft_p95_s", "tokens_per_s_p50",
+                  "tokens_per_s_p95"),
     "provider_outcomes": ("provider", "outcome", "attempts", "share"),
     "http_status": ("provider", "model_id", "outcome", "http_status", "attempts", "share"),
     "refusals": ("provider", "model_id", "task", "refusals", "refusal_rate", "refused_episodes"),

@@ -40,6 +40,7 @@ from providers.types import (
     Reasoning,
     ToolCall,
     ToolSpec,
+    output_tokens_per_s,
 )
 from tasks.environment import EpisodeEnvironment, ToolCallKind
 from tasks.scoring import Score
@@ -145,7 +146,8 @@ def call_row(run: str, episode_id: str, step: int, record: AttemptRecord) -> Cal
         output_tokens=record.output_tokens, started_at=record.started_at,
         error_message=record.error_message, reasoning_tokens=record.reasoning_tokens,
         cached_input_tokens=record.cached_input_tokens, served_model=record.served_model,
-        batch_id=record.batch_id,
+        batch_id=record.batch_id, ttft_s=record.ttft_s,
+        output_tokens_per_s=output_tokens_per_s(record.output_tokens, record.latency_s, record.ttft_s),
     )
 
 

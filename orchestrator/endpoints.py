@@ -108,6 +108,8 @@ class Endpoints:
             options["token_param"] = m.max_tokens_param
         if m.reasoning_summary is not None:
             options["reasoning_summary"] = m.reasoning_summary
+        if m.stream:
+            options["stream"] = True
         return EndpointSpec(kind=m.provider, base_url=base_url, api_key_env=m.key_env,
                             api_format=m.api_format, timeout_s=self._config.gate_config(m.gate_key).timeout_s,
                             model_path=m.model_path, options=options)

@@ -179,6 +179,13 @@ class CallRow:
                                       default=None)
     batch_id: str | None = column("the provider's batch that carried this attempt; null for an online call",
                                   default=None)
+    ttft_s: float | None = column("streamed attempts (``models[].stream``): seconds from sending the request to the "
+                                  "first event carrying content; null when the attempt did not stream",
+                                  default=None)
+    output_tokens_per_s: float | None = column("streamed attempts: output_tokens / (latency_s - ttft_s), the "
+                                               "generation phase's rate (``providers.types.output_tokens_per_s``); "
+                                               "null without ttft_s or when that phase is under 1 ms",
+                                               default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,20 +9,29 @@ Sampling (``temperature``) and reasoning (``thinking``, ``output_config``) go in
 as extra body fields, built by ``providers.wire.anthropic_messages``: the SDK (1.0 and later) has
 no ``temperature`` argument, and a field the installed SDK does not name must still reach the
 API. The Messages API has no sampling seed, so a request's ``seed`` is not sent.
+
+With ``stream=True`` the same body goes out with ``stream: true`` through the SDK's request path
+(its ``AsyncStream`` of raw JSON events, no typed event models); ``providers.wire.streamed``
+accumulates the events into the message the plain request returns, and the reply's ``ttft_s`` is
+the time to the first content delta. An ``error`` event ending the stream is the error its type
+means outside a stream (``overloaded_error``: a 529, retried by the gate).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
+import aiohttp
 import anthropic
 
 from providers.catalog.apis import refuse_unexpressible
-from providers.errors import ProviderError, Refusal, ServerError
+from providers.errors import ConnectionFailed, ProviderError, Refusal, ServerError
 from providers.types import Completion, CompletionRequest
 from providers.wire import anthropic_messages
+from providers.wire.streamed import IncompleteStream, MessagesAccumulator, StreamError, anthropic_error_status
 from providers.wire.translate import (
     aiohttp_client,
     checked,
@@ -35,6 +44,7 @@ from providers.wire.translate import (
 )
 
 NAME = "anthropic"
+MESSAGES_PATH = "/v1/messages"
 
 
 class AnthropicProvider:
@@ -42,8 +52,9 @@ class AnthropicProvider:
     ``providers.errors.ProviderError``. ``max_tokens`` (required by the API) is the request's."""
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
-                 default_headers: dict[str, str] | None = None) -> None:
+                 default_headers: dict[str, str] | None = None, stream: bool = False) -> None:
         self._api_key = api_key
+        self._stream = stream
         self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, timeout=timeout_s,
                                                 max_retries=0, default_headers=default_headers,
                                                 http_client=aiohttp_client(anthropic))
@@ -83,6 +94,8 @@ class AnthropicProvider:
         return {name: body[name] for name in anthropic_messages.PARAMETERS if name in body}
 
     async def complete(self, request: CompletionRequest) -> Completion:
+        if self._stream:
+            return await self._complete_streamed(request)
         started = time.perf_counter()
         try:
             raw = await self._client.messages.with_raw_response.create(**self._arguments(request))
@@ -95,6 +108,39 @@ class AnthropicProvider:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})",
                               status=raw.http_response.status_code) from None
+        return self._finished(body, completion)
+
+    async def _complete_streamed(self, request: CompletionRequest) -> Completion:
+        accumulator = MessagesAccumulator()
+        ttft_s: float | None = None
+        started = time.perf_counter()
+        try:
+            events = await self._client.post(MESSAGES_PATH, cast_to=object,
+                                             body={**self.wire_body(request), "stream": True},
+                                             options={"timeout": request.timeout_s}, stream=True,
+                                             stream_cls=anthropic.AsyncStream[dict[str, Any]])
+            async for event in events:
+                if accumulator.add(event) and ttft_s is None:
+                    ttft_s = time.perf_counter() - started
+        except anthropic.APIError as exc:
+            raise self._translate(exc) from None
+        except StreamError as exc:
+            raise status_error(NAME, exc.status, redact(str(exc), self._api_key), code=exc.code) from None
+        except (aiohttp.ClientError, ConnectionError) as exc:  # a transport error the SDK let through
+            raise transport_error(NAME, exc, sdk_says_timeout=False) from None
+        latency_s = time.perf_counter() - started
+        try:
+            body = accumulator.reply()
+            completion = anthropic_messages.completion_from_wire(body, latency_s=latency_s)
+        except IncompleteStream as exc:
+            raise ConnectionFailed(f"{NAME}: the stream ended early ({exc})") from None
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
+        return self._finished(body, replace(completion, ttft_s=ttft_s))
+
+    @staticmethod
+    def _finished(body: dict[str, Any], completion: Completion) -> Completion:
+        """The completion, or the refusal or broken call it is."""
         if completion.refusal:
             reason = anthropic_messages.refusal_reason(body)
             raise Refusal(f"{NAME}: the model refused (stop_reason refusal" + (f"; {reason})" if reason else ")"),
@@ -104,7 +150,9 @@ class AnthropicProvider:
     def _translate(self, exc: anthropic.APIError) -> ProviderError:
         """The one place an SDK exception becomes a ProviderError."""
         if isinstance(exc, anthropic.APIStatusError):
-            return status_error(NAME, exc.status_code, redact(server_error_text(exc.body), self._api_key),
+            # an ``error`` event in a stream comes with the stream's 200: its type says the status
+            http_status = exc.status_code if exc.status_code >= 400 else anthropic_error_status(exc.body)
+            return status_error(NAME, http_status, redact(server_error_text(exc.body), self._api_key),
                                 code=exc.type, retry_after=retry_after_s(exc.response.headers),
                                 retry=should_retry(exc.response.headers))
         if isinstance(exc, anthropic.APIConnectionError):

@@ -11,20 +11,28 @@ The token limit goes out as ``max_completion_tokens`` on OpenAI's own endpoint (
 reject ``max_tokens``) and as ``max_tokens`` elsewhere (what most OpenAI-compatible servers read);
 ``token_param`` overrides either. Sampling parameters are sent only when set; a ``Reasoning``
 effort becomes ``reasoning_effort``.
+
+With ``stream=True`` the request says ``stream: true`` (Chat: with ``stream_options.include_usage``,
+so the usage arrives) and the events, read through the SDK's ``AsyncStream`` as raw JSON, are
+accumulated by ``providers.wire.streamed`` into the body the plain request returns; the reply's
+``ttft_s`` is the time to the first event carrying content.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any, Literal, get_args
 
+import aiohttp
 import openai
 
 from providers.catalog.apis import refuse_unexpressible
-from providers.errors import ProviderConfigError, ProviderError, ServerError
+from providers.errors import ConnectionFailed, ProviderConfigError, ProviderError, ServerError
 from providers.types import Completion, CompletionRequest, Reasoning
 from providers.wire import openai_chat
+from providers.wire.streamed import ChatAccumulator, IncompleteStream, StreamError
 from providers.wire.translate import (
     aiohttp_client,
     checked,
@@ -59,10 +67,13 @@ class OpenAIEndpoint:
 
     PATH: str
     WIRE_PARAMS: tuple[str, ...]  # the body fields that are sampling and reasoning parameters
+    STREAM_FIELDS: dict[str, Any]  # what a streamed request adds to the body
+    Accumulator: type[Any]  # reads the API's stream events back into its reply body
 
     def __init__(self, *, api_key: str, base_url: str | None, timeout_s: float,
-                 default_headers: dict[str, str] | None) -> None:
+                 default_headers: dict[str, str] | None, stream: bool = False) -> None:
         self._api_key = api_key
+        self._stream = stream
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0,
                                           default_headers=default_headers, http_client=aiohttp_client(openai))
 
@@ -83,6 +94,8 @@ class OpenAIEndpoint:
         return {name: body[name] for name in self.WIRE_PARAMS if name in body}
 
     async def complete(self, request: CompletionRequest) -> Completion:
+        if self._stream:
+            return await self._complete_streamed(request)
         started = time.perf_counter()
         try:
             # The SDK's request path (auth, transport, status errors) without ``create``'s walk of
@@ -99,6 +112,32 @@ class OpenAIEndpoint:
             raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return checked(NAME, completion)
 
+    async def _complete_streamed(self, request: CompletionRequest) -> Completion:
+        accumulator = self.Accumulator()
+        ttft_s: float | None = None
+        started = time.perf_counter()
+        try:
+            events = await self._client.post(self.PATH, cast_to=object, body={**self._body(request), **self.STREAM_FIELDS},
+                                             options={"timeout": request.timeout_s}, stream=True,
+                                             stream_cls=openai.AsyncStream[object])
+            async for event in events:
+                if accumulator.add(event) and ttft_s is None:
+                    ttft_s = time.perf_counter() - started
+        except openai.APIError as exc:
+            raise self._translate(exc) from None
+        except StreamError as exc:
+            raise status_error(NAME, exc.status, redact(str(exc), self._api_key), code=exc.code) from None
+        except (aiohttp.ClientError, ConnectionError) as exc:  # a transport error the SDK let through
+            raise transport_error(NAME, exc, sdk_says_timeout=False) from None
+        latency_s = time.perf_counter() - started
+        try:
+            completion = self._read(accumulator.reply(), latency_s)
+        except IncompleteStream as exc:
+            raise ConnectionFailed(f"{NAME}: the stream ended early ({exc})") from None
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
+        return checked(NAME, replace(completion, ttft_s=ttft_s))
+
     def _translate(self, exc: openai.APIError) -> ProviderError:
         """The one place an SDK exception becomes a ProviderError."""
         return translate_sdk_error(exc, self._api_key)
@@ -113,16 +152,20 @@ class OpenAIProvider(OpenAIEndpoint):
 
     PATH = CHAT_PATH
     WIRE_PARAMS = WIRE_PARAMS
+    STREAM_FIELDS = {"stream": True, "stream_options": {"include_usage": True}}
+    Accumulator = ChatAccumulator
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
-                 default_headers: dict[str, str] | None = None, token_param: TokenParam | None = None) -> None:
+                 default_headers: dict[str, str] | None = None, token_param: TokenParam | None = None,
+                 stream: bool = False) -> None:
         if token_param is None:
             token_param = "max_completion_tokens" if base_url is None else "max_tokens"
         if token_param not in get_args(TokenParam):
             raise ProviderConfigError(f"{NAME}: token_param must be one of {', '.join(get_args(TokenParam))}, "
                                       f"not {token_param!r}")
         self._token_param = token_param
-        super().__init__(api_key=api_key, base_url=base_url, timeout_s=timeout_s, default_headers=default_headers)
+        super().__init__(api_key=api_key, base_url=base_url, timeout_s=timeout_s, default_headers=default_headers,
+                         stream=stream)
 
     def _body(self, request: CompletionRequest) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -11,7 +11,8 @@ one — and is read back as ``Completion.reasoning``.
 
 The client, the request path and the error translation are the Chat adapter's
 (``openai_provider.OpenAIEndpoint``); the reply is read by ``providers.wire.openai_responses``, the
-code the simulator writes it with.
+code the simulator writes it with. Streamed (``stream=True``), the events are accumulated first
+(``providers.wire.streamed``): the ``response.completed`` event carries the reply whole.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from providers.openai_provider import OpenAIEndpoint, reasoning_effort
 from providers.types import Completion, CompletionRequest
 from providers.wire import openai_responses
+from providers.wire.streamed import ResponsesAccumulator
 
 RESPONSES_PATH = "/responses"
 # the body fields that are sampling and reasoning parameters: what ``wire_params`` reports
@@ -34,11 +36,15 @@ class OpenAIResponsesProvider(OpenAIEndpoint):
 
     PATH = RESPONSES_PATH
     WIRE_PARAMS = WIRE_PARAMS
+    STREAM_FIELDS = {"stream": True}
+    Accumulator = ResponsesAccumulator
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout_s: float = 60.0,
-                 default_headers: dict[str, str] | None = None, reasoning_summary: str | None = None) -> None:
+                 default_headers: dict[str, str] | None = None, reasoning_summary: str | None = None,
+                 stream: bool = False) -> None:
         self._summary = reasoning_summary
-        super().__init__(api_key=api_key, base_url=base_url, timeout_s=timeout_s, default_headers=default_headers)
+        super().__init__(api_key=api_key, base_url=base_url, timeout_s=timeout_s, default_headers=default_headers,
+                         stream=stream)
 
     def _body(self, request: CompletionRequest) -> dict[str, Any]:
         # The API has no ``seed``: a request's seed has nothing to go to here.

@@ -118,7 +118,9 @@ class Completion:
     not, ``reasoning_tokens`` the part of it spent thinking (billed as output). ``truncated``: the
     reply was cut by a token limit (or the context window), so its text is not a finished answer.
     ``served_model``: the model the reply says served it (OpenAI and Anthropic ``model``, Gemini
-    ``modelVersion``), None when it does not say.
+    ``modelVersion``), None when it does not say. ``ttft_s``: for a streamed reply, the seconds from
+    sending the request to the first event that carries content (``providers.wire.streamed``
+    says which events count); None when the reply was not streamed.
     """
 
     text: str
@@ -134,6 +136,7 @@ class Completion:
     replay: Replay = ()
     reasoning: str = ""
     served_model: str | None = None
+    ttft_s: float | None = None
 
     def as_message(self) -> Message:
         return Message(role="assistant", content=self.text, tool_calls=self.tool_calls, replay=self.replay,
@@ -163,6 +166,24 @@ class AttemptRecord:
     cached_input_tokens: int = 0  # part of input_tokens
     served_model: str | None = None  # the model the reply says served it
     batch_id: str | None = None  # the batch that carried this attempt (``providers.batch``); None online
+    ttft_s: float | None = None  # time to first token of a streamed reply; None when not streamed
+
+
+# Below this many seconds of generation (after the first token) a rate is not measured but noise.
+MIN_GENERATION_S = 1e-3
+
+
+def output_tokens_per_s(output_tokens: int, latency_s: float, ttft_s: float | None) -> float | None:
+    """Output tokens per second of the generation phase: ``output_tokens / (latency_s − ttft_s)``,
+    the tokens over the time from the first token to the end of the stream. None when the reply
+    was not streamed, or when that time is under ``MIN_GENERATION_S`` (a stream whose content came
+    in one event has no generation phase to measure)."""
+    if ttft_s is None:
+        return None
+    generation_s = latency_s - ttft_s
+    if generation_s < MIN_GENERATION_S:
+        return None
+    return output_tokens / generation_s
 
 
 @runtime_checkable

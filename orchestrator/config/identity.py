@@ -12,6 +12,7 @@ from typing import Any
 
 from orchestrator.config.schema import SweepConfig
 from providers.simulator.batch_store import BatchConfig
+from providers.simulator.config import DEFAULT_TTFT_SHARE
 from tasks.variants import DEFAULT_DATASET, DEFAULT_SCORING
 
 
@@ -27,6 +28,9 @@ def config_hash(config: SweepConfig) -> str:
     for selection in data["tasks"]:
         _drop_defaults(selection, {"dataset": DEFAULT_DATASET, "module": None, "path": None, "mcp": None})
     for model in data["models"]:
+        model.pop("stream", None)  # how calls are made, not what they are
+        if model["latency_ms"]:
+            _drop_defaults(model["latency_ms"], {"ttft_share": DEFAULT_TTFT_SHARE})
         _drop_defaults(model, {"api": None, "max_tokens_param": None, "reasoning": None, "batch": False,
                                "reasoning_summary": None, "impersonates": None})
         if model["price_per_mtok"]:
@@ -43,9 +47,10 @@ def _drop_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> None:
 
 # What may change between the sessions of one run: how episodes are run, not what they are (the
 # limits and retries of the gates, Ray, the cache, the budget, where the run lives, when it fails,
-# a model's gate, an MCP server's timeouts and session cap). Everything else is in ``episode_settings``.
+# a model's gate and whether it streams, an MCP server's timeouts and session cap). Everything else
+# is in ``episode_settings``.
 OPERATIONAL_KEYS = ("output", "ray", "cache", "budget", "fail_on", "providers")
-OPERATIONAL_MODEL_KEYS = ("gate",)
+OPERATIONAL_MODEL_KEYS = ("gate", "stream")
 OPERATIONAL_MCP_KEYS = ("start_timeout_s", "call_timeout_s", "max_sessions")
 
 

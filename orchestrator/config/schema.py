@@ -262,6 +262,9 @@ class ModelConfig(_Strict):
     reasoning_summary: Literal["auto", "concise", "detailed"] | None = None
     batch: bool | BatchOptions = False
     impersonates: str | None = Field(None, min_length=1)  # simulated only: the real model it stands for
+    # (added) send streaming requests and record each call's time to first token; how calls are
+    # made, not what an episode is: it changes neither the config hash nor episode ids
+    stream: bool = False
 
     # Where this model is written: (index in the file's models, index in its reasoning list or None).
     _entry: tuple[int, int | None] | None = PrivateAttr(None)
@@ -313,6 +316,12 @@ class ModelConfig(_Strict):
         if self.batch is not False and self.provider == "local":
             raise _custom("batch", "batch applies only to models of a provider with a batch API "
                           "(openai, anthropic, google, simulated)", at="batch")
+        if self.stream and self.provider == "local":
+            raise _custom("stream", "stream does not apply to local models (their calls run in-process, "
+                          "with no stream to time)", at="stream")
+        if self.stream and self.batch is not False:
+            raise _custom("stream", "stream and batch exclude each other: a batch API does not stream its "
+                          "replies", at="stream")
         if self.reasoning is not None:
             if self.provider == "local":
                 raise _custom("reasoning", "reasoning does not apply to local models", at="reasoning")

@@ -219,6 +219,7 @@ class ProviderGate:
             reasoning_tokens=completion.reasoning_tokens if completion else 0,
             cached_input_tokens=completion.cached_input_tokens if completion else 0,
             served_model=completion.served_model if completion else None,
+            ttft_s=completion.ttft_s if completion else None,
         )
 
     def _emit(self, kind: str, **fields: Any) -> None:

@@ -11,13 +11,18 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, TypeAdapter
 
 Probability = Field(0.0, ge=0.0, le=1.0)
+DEFAULT_TTFT_SHARE = 0.3  # of a streamed reply's delay, spent before its first event
 PolicyName = Literal["oracle", "noisy", "single-call", "random", "grounded"]
 POLICY_NAMES: tuple[str, ...] = get_args(PolicyName)
 
 
 class LatencyConfig(BaseModel):
     """Server-side delay per request, in milliseconds: ``mean`` ± uniform ``jitter``, and with
-    probability ``tail_p`` an extra ``tail`` (a slow tail)."""
+    probability ``tail_p`` an extra ``tail`` (a slow tail).
+
+    A streamed reply is paced over that delay: its first event goes after ``ttft_share`` of it (the
+    time to first token), the rest evenly over the remainder, as a model generates; an error
+    status or fault on a streamed request comes after the ``ttft_share`` part alone."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -25,6 +30,7 @@ class LatencyConfig(BaseModel):
     jitter: NonNegativeFloat = 0.0
     tail_p: float = Probability
     tail: NonNegativeFloat = 0.0
+    ttft_share: float = Field(DEFAULT_TTFT_SHARE, ge=0.0, le=1.0)
 
 
 class Outage(BaseModel):

@@ -202,6 +202,7 @@ class Exchange:
     decision: FaultDecision
     reasoning: Reasoning | None = None  # how hard a reasoning model thinks on this request
     tool_choice: ToolChoice = AUTO
+    spread_s: float = 0.0  # a streamed reply's events go out evenly over this long (``with_latency``)
 
     def count(self, outcome: str) -> None:
         self.sim.stats.outcome(self.parsed.model, outcome)

@@ -21,6 +21,7 @@ drops, or — Anthropic — an ``error`` event with ``overloaded_error`` ends it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -212,14 +213,39 @@ def _sse(event: Event) -> bytes:
     return (f"event: {name}\n" if name else "").encode() + b"data: " + payload.encode() + b"\n\n"
 
 
+# A paced stream goes out in at most this many writes (each a few events), so a long reply costs
+# the server a bounded number of timer wake-ups.
+MAX_PACED_WRITES = 16
+
+
+def paced(events: list[Event], spread_s: float) -> tuple[list[tuple[float, list[Event]]], float]:
+    """``events`` in writes, each with the wait before it, and the wait before the stream ends: the
+    first write at once, then one every ``spread_s / writes``, the end ``spread_s`` after the
+    first — so a stream of one event still takes its whole latency to finish."""
+    if spread_s <= 0 or not events:
+        return [(0.0, events)], 0.0
+    writes = min(len(events), MAX_PACED_WRITES)
+    size = -(-len(events) // writes)  # ceiling
+    groups = [events[i:i + size] for i in range(0, len(events), size)]
+    step = spread_s / len(groups)
+    return [(0.0 if n == 0 else step, group) for n, group in enumerate(groups)], step
+
+
 async def stream_response(request: web.Request, events: list[Event], *, fail_after: int | None = None,
-                          failure: Event | None = None) -> web.StreamResponse:
-    """Send ``events`` as server-sent events. With ``fail_after``, stop after that many: send
-    ``failure`` and end, or (``failure`` None) drop the connection."""
+                          failure: Event | None = None, spread_s: float = 0.0) -> web.StreamResponse:
+    """Send ``events`` as server-sent events, the first at once and the rest evenly over
+    ``spread_s`` (``paced``). With ``fail_after``, stop after that many: send ``failure`` and end,
+    or (``failure`` None) drop the connection."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
     sent = events if fail_after is None else events[:fail_after]
-    await response.write(b"".join(_sse(event) for event in sent))
+    writes, last_wait = paced(sent, spread_s)
+    for wait, group in writes:
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await response.write(b"".join(_sse(event) for event in group))
+    if last_wait > 0 and fail_after is None:
+        await asyncio.sleep(last_wait)
     if fail_after is not None:
         if failure is None:
             if request.transport is not None:

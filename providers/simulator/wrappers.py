@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -22,12 +23,20 @@ _STATUS_MESSAGES = {429: "Rate limit reached; retry later.", 500: "The server ha
 
 
 def with_latency(inner: Handler) -> Handler:
-    """Wait the drawn delay first; a client giving up meanwhile counts as a timeout."""
+    """Wait the drawn delay first; a client giving up meanwhile counts as a timeout. A request
+    answered as server-sent events waits the latency's ``ttft_share`` of it and spreads its
+    events over the rest (``Exchange.spread_s``)."""
 
     async def handle(exchange: Exchange) -> web.StreamResponse:
-        if exchange.decision.delay_s > 0:
+        delay = exchange.decision.delay_s
+        if exchange.parsed.stream and not exchange.fmt.streams_as_array(exchange.request):
+            latency = exchange.parsed.override.latency_ms or exchange.profile.latency_ms
+            wait = delay * latency.ttft_share
+            exchange = replace(exchange, spread_s=delay - wait)
+            delay = wait
+        if delay > 0:
             try:
-                await asyncio.sleep(exchange.decision.delay_s)
+                await asyncio.sleep(delay)
             except asyncio.CancelledError:
                 exchange.count("timeout")
                 raise

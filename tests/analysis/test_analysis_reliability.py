@@ -12,6 +12,7 @@ from analysis.reliability import (
     reliability_table,
     served_models,
     status_table,
+    streaming_table,
 )
 
 OK_LATENCIES = (0.1, 0.2, 0.3, 0.4, 0.5, 1.0)
@@ -246,3 +247,27 @@ def test_cached_calls_are_counted_apart_and_left_out_of_every_rate(tmp_path):
     assert status_table(data.calls)["share"].sum() == pytest.approx(0.4)
     assert errors_over_time(data.calls)["attempts"].sum() == 10
     assert _reliability(_data(tmp_path / "none", _known_calls())).row(0, named=True)["cached_calls"] == 0
+
+
+def test_streaming_percentiles_over_ok_attempts_that_streamed(tmp_path):
+    # provider p / model s streamed: ok TTFTs 0.1, 0.2, 0.4, 0.9 with rates 10, 20, 40, null (one event);
+    # a failed streamed attempt and an unstreamed ok attempt of the same model are left out
+    rows = [call(provider="p", model_id="s", step=i, ttft_s=t, output_tokens_per_s=r)
+            for i, (t, r) in enumerate([(0.1, 10.0), (0.2, 20.0), (0.4, 40.0), (0.9, None)])]
+    rows += [call(provider="p", model_id="s", step=4, outcome="connection", http_status=None, ttft_s=0.05,
+                  output_tokens_per_s=None),
+             call(provider="p", model_id="s", step=5), call(provider="p", model_id="plain", step=0)]
+    table = streaming_table(_data(tmp_path, rows).calls)
+    assert table["model_id"].to_list() == ["s"]  # the model that never streamed has no row
+    row = table.row(0, named=True)
+    assert row["streamed_ok"] == 4
+    # TTFT: n = 4, rank h = 3q: p50 at h = 1.5, p95 at h = 2.85
+    assert row["ttft_p50_s"] == pytest.approx(0.2 + 0.5 * (0.4 - 0.2))
+    assert row["ttft_p95_s"] == pytest.approx(0.4 + 0.85 * (0.9 - 0.4))
+    # rates: the null one is not a rate; n = 3, h = 2q: p50 at h = 1, p95 at h = 1.9
+    assert row["tokens_per_s_p50"] == pytest.approx(20.0)
+    assert row["tokens_per_s_p95"] == pytest.approx(20.0 + 0.9 * (40.0 - 20.0))
+
+
+def test_no_streaming_rows_when_nothing_streamed(tmp_path):
+    assert streaming_table(_data(tmp_path, _known_calls()).calls).is_empty()

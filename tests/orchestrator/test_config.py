@@ -22,7 +22,7 @@ from orchestrator.config import (
     load_config,
     validate_semantics,
 )
-from orchestrator.plan import selected_examples
+from orchestrator.plan import build_plan, selected_examples
 from providers.gate.config import GateConfig
 
 BASE = """\
@@ -360,3 +360,27 @@ def test_episode_hash_leaves_out_the_operational_settings(registry, tmp_path):
 def test_fail_on_is_checked(registry, tmp_path):
     assert "fail_on.failed_fraction" in error_of(write(tmp_path, BASE + "fail_on: {failed_fraction: 1.5}\n"))
     assert "fail_on.failed_fraction: required key is missing" in error_of(write(tmp_path, BASE + "fail_on: {failed: 0.1}\n"))
+
+
+def test_stream_changes_neither_the_config_hash_nor_the_episodes(registry, tmp_path):
+    base = load_config(write(tmp_path, BASE))
+    streamed = load_config(write(tmp_path, BASE.replace("model: oracle}", "model: oracle, stream: true}")
+                                 .replace("temperature: 0}", "temperature: 0, stream: true}")))
+    assert [m.stream for m in streamed.models] == [True, False, True, False]
+    assert config_hash(streamed) == config_hash(base) and episode_hash(streamed) == episode_hash(base)
+    assert {s.episode_id for s in build_plan(streamed)} == {s.episode_id for s in build_plan(base)}
+    # the simulator's pacing share is part of what a simulated episode is, and hashes only when set
+    assert config_hash(load_config(write(tmp_path, BASE.replace("jitter: 50}", "jitter: 50, ttft_share: 0.3}")))) \
+        == config_hash(base)
+    assert config_hash(load_config(write(tmp_path, BASE.replace("jitter: 50}", "jitter: 50, ttft_share: 0.5}")))) \
+        != config_hash(base)
+
+
+@pytest.mark.parametrize(("entry", "expected"), [
+    ("{id: m, provider: local, model: x, stream: true}", "models[0].stream: stream does not apply to local models"),
+    ("{id: m, provider: openai, model: gpt-4o, batch: true, stream: true}",
+     "models[0].stream: stream and batch exclude each other"),
+])
+def test_stream_is_refused_where_it_cannot_apply(registry, tmp_path, entry, expected):
+    path = write(tmp_path, f"name: s\ntasks: [alpha]\nmodels:\n  - {entry}\n")
+    assert error_of(path).startswith(f"{path}:4: {expected}")
