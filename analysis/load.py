@@ -299,21 +299,35 @@ def _scan_columns(run: RunInfo, table: str, columns: dict[str, pl.DataType],
     schema = {"run": pl.String(), **columns}
     if not parts:
         return pl.LazyFrame(schema=schema)
-    by_schema: dict[tuple[str, ...], list[Path]] = {}
+    by_schema: dict[tuple[tuple[str, str], ...], tuple[dict[str, pl.DataType], list[Path]]] = {}
     for part in parts:
-        present = _part_schema(part)
-        by_schema.setdefault(tuple(name for name in columns if name in present), []).append(part)
+        present = {name: dtype for name, dtype in _part_schema(part).items() if name in columns}
+        key = tuple((name, str(dtype)) for name, dtype in present.items())
+        by_schema.setdefault(key, (present, []))[1].append(part)
     scans = [
         pl.scan_ipc(files).select(
             pl.lit(run.name).alias("run"),
             *[
-                pl.col(name) if name in present else pl.lit(None, dtype=dtype).alias(name)
+                _as_read(name, present[name], dtype) if name in present else pl.lit(None, dtype=dtype).alias(name)
                 for name, dtype in columns.items()
             ],
         )
-        for present, files in by_schema.items()
+        for present, files in by_schema.values()
     ]
     return scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
+
+
+def _as_read(name: str, written: pl.DataType, wanted: pl.DataType) -> pl.Expr:
+    """A column as the reader asked for it. A list of structs (``episodes.tool_calls``) gains fields
+    over time (``kind``): each part's is brought to the fields asked for, one it lacks read as null,
+    so parts written before and after a field was added load together."""
+    if written == wanted or not (isinstance(written, pl.List) and isinstance(wanted, pl.List)
+                                 and isinstance(written.inner, pl.Struct) and isinstance(wanted.inner, pl.Struct)):
+        return pl.col(name)
+    has = {field.name for field in written.inner.fields}
+    fields = [pl.element().struct.field(f.name).cast(f.dtype) if f.name in has else pl.lit(None, dtype=f.dtype).alias(f.name)
+              for f in wanted.inner.fields]
+    return pl.col(name).list.eval(pl.struct(fields)).alias(name)
 
 
 def latest_episode_parts(run: RunInfo, columns: dict[str, pl.DataType]) -> Iterator[pl.DataFrame]:

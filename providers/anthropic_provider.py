@@ -126,7 +126,7 @@ class AnthropicProvider:
             raise self._translate(exc) from None
         except StreamError as exc:
             raise status_error(NAME, exc.status, redact(str(exc), self._api_key), code=exc.code) from None
-        except (aiohttp.ClientError, ConnectionError) as exc:  # a transport error the SDK let through
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:  # what the SDK let through mid-stream
             raise transport_error(NAME, exc, sdk_says_timeout=False) from None
         latency_s = time.perf_counter() - started
         try:

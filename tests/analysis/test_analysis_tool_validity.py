@@ -72,3 +72,19 @@ def test_the_report_has_the_section_and_its_files(tmp_path):
     csv = (tmp_path / "out" / "tool_validity.csv").read_text().splitlines()
     assert csv[0].startswith("run,model_id,strategy,task,tool_calls,unrecorded,invalid_share,unparseable_share")
     assert len(csv) == 1 + validity_table(load_runs([run_dir]).runs).frame.height == 4
+
+
+def test_a_run_resumed_across_the_change_loads_parts_with_and_without_the_kind(tmp_path):
+    """A run begun before ``kind`` was recorded and finished after: the report (its episode browser
+    reads every part's tool calls together) and the validity table both read it."""
+    run_dir = write_run(tmp_path, "r", episodes=[episode(example_id=str(n), tool_calls=calls("ok", "unknown_tool"))
+                                                 for n in range(4)], parts=2)
+    part = sorted((run_dir / "episodes").glob("*.arrow"))[0]
+    table = pa.ipc.open_file(part).read_all()
+    old_struct = pa.struct([f for f in table.schema.field("tool_calls").type.value_type if f.name != "kind"])
+    column = table.column("tool_calls").cast(pa.list_(old_struct))
+    write_part(part, table.set_column(table.schema.get_field_index("tool_calls"),
+                                      pa.field("tool_calls", column.type), column))
+    build_report([run_dir], tmp_path / "out")
+    row = validity_shares(kind_counts(load_runs([run_dir]).runs)).row(0, named=True)
+    assert (row["tool_calls"], row["unrecorded"], row["unknown_tool_share"]) == (8, 4, 0.5)

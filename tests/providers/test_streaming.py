@@ -191,3 +191,55 @@ def test_output_tokens_per_s_is_the_generation_phase_rate():
     assert output_tokens_per_s(100, 2.5, 0.5) == pytest.approx(50.0)  # 100 tokens over 2 s after the first
     assert output_tokens_per_s(100, 2.5, None) is None  # not streamed
     assert output_tokens_per_s(100, 0.5, 0.5) is None  # everything came in the first event
+
+
+async def test_a_stream_that_stalls_after_its_first_event_is_a_timeout_not_a_hang():
+    """The server sends one event and then nothing: the request's timeout ends it as a Timeout
+    (retried by the gate), for the two adapters that read the SDK's event stream."""
+    import asyncio
+    import json
+    import time
+
+    from aiohttp import web
+
+    from providers.anthropic_provider import AnthropicProvider
+    from providers.errors import Timeout
+    from providers.openai_provider import OpenAIProvider
+
+    first = {
+        "/v1/chat/completions": "data: " + json.dumps({"id": "x", "object": "chat.completion.chunk", "created": 1,
+                                                        "model": "m", "choices": [{"index": 0, "finish_reason": None,
+                                                                                   "delta": {"content": "Hel"}}]}),
+        "/v1/messages": "event: message_start\ndata: " + json.dumps({"type": "message_start", "message": {
+            "id": "m", "type": "message", "role": "assistant", "model": "m", "content": [], "stop_reason": None,
+            "usage": {"input_tokens": 1, "output_tokens": 0}}}),
+    }
+
+    released = asyncio.Event()
+
+    async def stall(request: web.Request) -> web.StreamResponse:
+        reply = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await reply.prepare(request)
+        await reply.write((first[request.path] + "\n\n").encode())
+        await released.wait()  # until the test is done: the server's shutdown waits for its handlers
+        return reply
+
+    app = web.Application()
+    for path in first:
+        app.router.add_post(path, stall)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    request = CompletionRequest(model="m", messages=(Message("user", "hi"),), timeout_s=0.5)
+    try:
+        for provider in (OpenAIProvider(api_key="k", base_url=f"{base}/v1", stream=True, timeout_s=0.5),
+                         AnthropicProvider(api_key="k", base_url=base, stream=True, timeout_s=0.5)):
+            started = time.perf_counter()
+            with pytest.raises(Timeout):
+                await asyncio.wait_for(provider.complete(request), 20)
+            assert time.perf_counter() - started < 20  # ended by the request's timeout, not the guard
+            await provider.aclose()
+    finally:
+        released.set()
+        await runner.cleanup()
