@@ -166,5 +166,5 @@ async def reply_response(exchange: Exchange, reply: Reply, *, fail_midstream: bo
     if exchange.fmt.streams_as_array(exchange.request):
         return json_array_response(events)
     fail_after = max(1, len(events) // 2) if fail_midstream else None
-    return await stream_response(exchange.request, events, fail_after=fail_after, failure=exchange.fmt.stream_failure(),
-                                 spread_s=exchange.spread_s)
+    return await stream_response(exchange.request, events, api=exchange.fmt.api, fail_after=fail_after,
+                                 failure=exchange.fmt.stream_failure(), spread_s=exchange.spread_s)

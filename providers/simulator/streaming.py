@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 
 from providers.simulator.exchange import Event
+from providers.wire.streamed import first_content_index
 
 # Text goes out a few words at a time, as token deltas do.
 _PIECE = re.compile(r"\S*\s*")
@@ -218,28 +219,33 @@ def _sse(event: Event) -> bytes:
 MAX_PACED_WRITES = 16
 
 
-def paced(events: list[Event], spread_s: float) -> tuple[list[tuple[float, list[Event]]], float]:
+def paced(events: list[Event], spread_s: float, *, opening: int = 1) -> tuple[list[tuple[float, list[Event]]], float]:
     """``events`` in writes, each with the wait before it, and the wait before the stream ends: the
-    first write at once, then one every ``spread_s / writes``, the end ``spread_s`` after the
+    first ``opening`` events at once (a stream's head — the role chunk, ``message_start`` — goes out
+    with its first content, as the APIs send them, so the first token comes at the ``ttft_share``
+    mark), then the rest in writes one every ``spread_s / writes``, the end ``spread_s`` after the
     first — so a stream of one event still takes its whole latency to finish."""
     if spread_s <= 0 or not events:
         return [(0.0, events)], 0.0
-    writes = min(len(events), MAX_PACED_WRITES)
-    size = -(-len(events) // writes)  # ceiling
-    groups = [events[i:i + size] for i in range(0, len(events), size)]
+    head, rest = events[:max(1, opening)], events[max(1, opening):]
+    writes = min(len(rest), MAX_PACED_WRITES - 1)
+    size = -(-len(rest) // writes) if writes else 1  # ceiling
+    groups = [head, *[rest[i:i + size] for i in range(0, len(rest), size)]]
     step = spread_s / len(groups)
     return [(0.0 if n == 0 else step, group) for n, group in enumerate(groups)], step
 
 
-async def stream_response(request: web.Request, events: list[Event], *, fail_after: int | None = None,
+async def stream_response(request: web.Request, events: list[Event], *, api: str, fail_after: int | None = None,
                           failure: Event | None = None, spread_s: float = 0.0) -> web.StreamResponse:
-    """Send ``events`` as server-sent events, the first at once and the rest evenly over
-    ``spread_s`` (``paced``). With ``fail_after``, stop after that many: send ``failure`` and end,
-    or (``failure`` None) drop the connection."""
+    """Send ``events`` as server-sent events of ``api``'s stream, its head with the first content at
+    once and the rest evenly over ``spread_s`` (``paced``). With ``fail_after``, stop after that
+    many: send ``failure`` and end, or (``failure`` None) drop the connection."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
     sent = events if fail_after is None else events[:fail_after]
-    writes, last_wait = paced(sent, spread_s)
+    # the first event with content as the client counts it (its own accumulator says which)
+    first = first_content_index(api, [data for _, data in sent if isinstance(data, dict)])
+    writes, last_wait = paced(sent, spread_s, opening=1 if first is None else first + 1)
     for wait, group in writes:
         if wait > 0:
             await asyncio.sleep(wait)

@@ -262,3 +262,22 @@ class GeminiAccumulator:
         if self._parts:
             candidate["content"] = {"role": self._role, "parts": self._parts}
         return {"candidates": [candidate], **self._head}
+
+
+# Each API's accumulator, by the wire format's name (``providers.registry.ApiFormat``).
+ACCUMULATORS: dict[str, type[ChatAccumulator | ResponsesAccumulator | MessagesAccumulator | GeminiAccumulator]] = {
+    "openai": ChatAccumulator, "openai_responses": ResponsesAccumulator, "anthropic": MessagesAccumulator,
+    "google": GeminiAccumulator,
+}
+
+
+def first_content_index(api: str, events: list[dict[str, Any]]) -> int | None:
+    """The index of the first event that carries content, as ``ttft_s`` counts it (None: none does)."""
+    accumulator = ACCUMULATORS[api]()
+    for index, event in enumerate(events):
+        try:
+            if accumulator.add(event):
+                return index
+        except (StreamError, ValueError, KeyError, TypeError):
+            return None
+    return None

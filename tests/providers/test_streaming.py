@@ -176,6 +176,25 @@ def test_a_stream_cut_before_its_finish_is_incomplete(fmt):
         accumulator.reply()
 
 
+@pytest.mark.parametrize("api_format", API_FORMATS)
+async def test_the_first_token_comes_at_the_ttft_share_of_the_latency(api_format):
+    """The stream's head (role chunk, ``message_start``, ``response.created``…) goes out with its
+    first content, so the client's first token is at 30% of a 400 ms delay, not some writes later."""
+    steady = {"oracle": ModelProfile(latency_ms=LatencyConfig(mean=400.0, jitter=0.0))}
+    async with SimulatorServer(steady, seed=1) as sim:
+        provider = make_provider(EndpointSpec(kind="simulated", base_url=sim.base_url,
+                                              api_format=api_format, options={"stream": True}))  # type: ignore[arg-type]
+        try:
+            completion = await provider.complete(CompletionRequest(
+                model="oracle", messages=(Message("user", f"Type: {WORD}"),), tools=(TOOL,), max_tokens=4096,
+                extra_body={"script": SCRIPT}))
+        finally:
+            await provider.aclose()
+    assert completion.ttft_s is not None and completion.tool_calls
+    assert completion.ttft_s >= 0.12  # the simulator's wait: 30% of 400 ms
+    assert completion.ttft_s / completion.latency_s < 0.45  # not held back behind the stream's head
+
+
 def test_pacing_sends_the_first_write_at_once_and_spreads_the_rest():
     events: list[Any] = [(None, {"n": n}) for n in range(40)]
     writes, last_wait = paced(events, 0.28)
@@ -185,6 +204,8 @@ def test_pacing_sends_the_first_write_at_once_and_spreads_the_rest():
     assert [event for _, group in writes for event in group] == events
     assert paced(events[:1], 0.3) == ([(0.0, events[:1])], 0.3)  # one event: at once, the end at the latency
     assert paced(events, 0.0) == ([(0.0, events)], 0.0)
+    with_head, _ = paced(events[:6], 0.3, opening=3)  # the head goes out with the first content
+    assert [len(group) for _, group in with_head] == [3, 1, 1, 1]
 
 
 def test_output_tokens_per_s_is_the_generation_phase_rate():
