@@ -24,15 +24,15 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import aiohttp
 import anthropic
 
 from providers.catalog.apis import refuse_unexpressible
-from providers.errors import ConnectionFailed, ProviderError, Refusal, ServerError
+from providers.errors import ProviderError, Refusal, ServerError
 from providers.types import Completion, CompletionRequest
 from providers.wire import anthropic_messages
-from providers.wire.streamed import IncompleteStream, MessagesAccumulator, StreamError, anthropic_error_status
+from providers.wire.streamed import MessagesAccumulator, anthropic_error_status
 from providers.wire.translate import (
+    accumulate,
     aiohttp_client,
     checked,
     redact,
@@ -40,6 +40,8 @@ from providers.wire.translate import (
     server_error_text,
     should_retry,
     status_error,
+    stream_failures,
+    streamed_reply,
     transport_error,
 )
 
@@ -112,28 +114,20 @@ class AnthropicProvider:
 
     async def _complete_streamed(self, request: CompletionRequest) -> Completion:
         accumulator = MessagesAccumulator()
-        ttft_s: float | None = None
         started = time.perf_counter()
-        try:
-            events = await self._client.post(MESSAGES_PATH, cast_to=object,
-                                             body={**self.wire_body(request), "stream": True},
-                                             options={"timeout": request.timeout_s}, stream=True,
-                                             stream_cls=anthropic.AsyncStream[dict[str, Any]])
-            async for event in events:
-                if accumulator.add(event) and ttft_s is None:
-                    ttft_s = time.perf_counter() - started
-        except anthropic.APIError as exc:
-            raise self._translate(exc) from None
-        except StreamError as exc:
-            raise status_error(NAME, exc.status, redact(str(exc), self._api_key), code=exc.code) from None
-        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:  # what the SDK let through mid-stream
-            raise transport_error(NAME, exc, sdk_says_timeout=False) from None
+        with stream_failures(NAME, self._api_key):
+            try:
+                events = await self._client.post(MESSAGES_PATH, cast_to=object,
+                                                 body={**self.wire_body(request), "stream": True},
+                                                 options={"timeout": request.timeout_s}, stream=True,
+                                                 stream_cls=anthropic.AsyncStream[dict[str, Any]])
+                ttft_s = await accumulate(events, accumulator, started)
+            except anthropic.APIError as exc:
+                raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
+        body = streamed_reply(NAME, accumulator)
         try:
-            body = accumulator.reply()
             completion = anthropic_messages.completion_from_wire(body, latency_s=latency_s)
-        except IncompleteStream as exc:
-            raise ConnectionFailed(f"{NAME}: the stream ended early ({exc})") from None
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return self._finished(body, replace(completion, ttft_s=ttft_s))

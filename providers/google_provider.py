@@ -37,7 +37,6 @@ from providers.catalog.apis import refuse_unexpressible
 from providers.errors import (
     AuthError,
     BadRequest,
-    ConnectionFailed,
     ProviderError,
     QuotaExhausted,
     RateLimited,
@@ -46,13 +45,16 @@ from providers.errors import (
 )
 from providers.types import Completion, CompletionRequest, Reasoning
 from providers.wire import google_genai
-from providers.wire.streamed import GeminiAccumulator, IncompleteStream, StreamError
+from providers.wire.streamed import GeminiAccumulator
 from providers.wire.translate import (
+    accumulate,
     checked,
     redact,
     retry_after_s,
     server_error_text,
     status_error,
+    stream_failures,
+    streamed_reply,
     transport_error,
 )
 
@@ -178,28 +180,19 @@ class GoogleProvider:
     async def _complete_streamed(self, request: CompletionRequest, body: dict[str, Any],
                                  options: genai_types.HttpOptionsDict | None) -> Completion:
         accumulator = GeminiAccumulator()
-        ttft_s: float | None = None
         started = time.perf_counter()
-        try:
-            chunks = await self._api.async_request_streamed("post", model_path(request.model, stream=True), body,
-                                                            options)
-            async for chunk in chunks:
-                if accumulator.add(json.loads(chunk.body or "{}")) and ttft_s is None:
-                    ttft_s = time.perf_counter() - started
-        except genai_errors.APIError as exc:
-            raise self._translate(exc) from None
-        except StreamError as exc:
-            raise status_error(NAME, exc.status, redact(str(exc), self._api_key), code=exc.code) from None
-        except json.JSONDecodeError:
-            raise ServerError(f"{NAME}: unreadable stream chunk") from None
-        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            raise transport_error(NAME, exc, sdk_says_timeout=False) from None
+        with stream_failures(NAME, self._api_key):
+            try:
+                chunks = await self._api.async_request_streamed("post", model_path(request.model, stream=True), body,
+                                                                options)
+                ttft_s = await accumulate((json.loads(chunk.body or "{}") async for chunk in chunks), accumulator,
+                                          started)
+            except genai_errors.APIError as exc:
+                raise self._translate(exc) from None
+            except json.JSONDecodeError:
+                raise ServerError(f"{NAME}: unreadable stream chunk") from None
         latency_s = time.perf_counter() - started
-        try:
-            reply = accumulator.reply()
-        except IncompleteStream as exc:
-            raise ConnectionFailed(f"{NAME}: the stream ended early ({exc})") from None
-        completion = completion_of(reply, latency_s=latency_s)
+        completion = completion_of(streamed_reply(NAME, accumulator), latency_s=latency_s)
         return replace(completion, ttft_s=ttft_s)
 
     def _translate(self, exc: genai_errors.APIError) -> ProviderError:

@@ -25,15 +25,15 @@ import time
 from dataclasses import replace
 from typing import Any, Literal, get_args
 
-import aiohttp
 import openai
 
 from providers.catalog.apis import refuse_unexpressible
-from providers.errors import ConnectionFailed, ProviderConfigError, ProviderError, ServerError
+from providers.errors import ProviderConfigError, ProviderError, ServerError
 from providers.types import Completion, CompletionRequest, Reasoning
 from providers.wire import openai_chat
-from providers.wire.streamed import ChatAccumulator, IncompleteStream, StreamError
+from providers.wire.streamed import ChatAccumulator
 from providers.wire.translate import (
+    accumulate,
     aiohttp_client,
     checked,
     redact,
@@ -41,6 +41,8 @@ from providers.wire.translate import (
     server_error_text,
     should_retry,
     status_error,
+    stream_failures,
+    streamed_reply,
     transport_error,
 )
 
@@ -114,26 +116,20 @@ class OpenAIEndpoint:
 
     async def _complete_streamed(self, request: CompletionRequest) -> Completion:
         accumulator = self.Accumulator()
-        ttft_s: float | None = None
         started = time.perf_counter()
-        try:
-            events = await self._client.post(self.PATH, cast_to=object, body={**self._body(request), **self.STREAM_FIELDS},
-                                             options={"timeout": request.timeout_s}, stream=True,
-                                             stream_cls=openai.AsyncStream[object])
-            async for event in events:
-                if accumulator.add(event) and ttft_s is None:
-                    ttft_s = time.perf_counter() - started
-        except openai.APIError as exc:
-            raise self._translate(exc) from None
-        except StreamError as exc:
-            raise status_error(NAME, exc.status, redact(str(exc), self._api_key), code=exc.code) from None
-        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:  # what the SDK let through mid-stream
-            raise transport_error(NAME, exc, sdk_says_timeout=False) from None
+        with stream_failures(NAME, self._api_key):
+            try:
+                events = await self._client.post(self.PATH, cast_to=object,
+                                                 body={**self._body(request), **self.STREAM_FIELDS},
+                                                 options={"timeout": request.timeout_s}, stream=True,
+                                                 stream_cls=openai.AsyncStream[dict[str, Any]])
+                ttft_s = await accumulate(events, accumulator, started)
+            except openai.APIError as exc:
+                raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
+        body = streamed_reply(NAME, accumulator)
         try:
-            completion = self._read(accumulator.reply(), latency_s)
-        except IncompleteStream as exc:
-            raise ConnectionFailed(f"{NAME}: the stream ended early ({exc})") from None
+            completion = self._read(body, latency_s)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return checked(NAME, replace(completion, ttft_s=ttft_s))

@@ -24,7 +24,15 @@ A stream that ends before its reply is whole (no finish) makes ``reply`` raise
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
+
+
+class StreamAccumulator(Protocol):
+    """What every format's accumulator does: take events, say which carry content, build the reply."""
+
+    def add(self, event: dict[str, Any]) -> bool: ...
+
+    def reply(self) -> dict[str, Any]: ...
 
 
 class IncompleteStream(ValueError):
@@ -265,7 +273,7 @@ class GeminiAccumulator:
 
 
 # Each API's accumulator, by the wire format's name (``providers.registry.ApiFormat``).
-ACCUMULATORS: dict[str, type[ChatAccumulator | ResponsesAccumulator | MessagesAccumulator | GeminiAccumulator]] = {
+ACCUMULATORS: dict[str, type[StreamAccumulator]] = {
     "openai": ChatAccumulator, "openai_responses": ResponsesAccumulator, "anthropic": MessagesAccumulator,
     "google": GeminiAccumulator,
 }

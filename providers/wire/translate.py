@@ -7,9 +7,10 @@ text with keys redacted, never from the SDK's own exception text.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from providers.errors import (
     Timeout,
 )
 from providers.types import Completion, Outcome
+from providers.wire.streamed import IncompleteStream, StreamAccumulator, StreamError
 
 # Providers echo keys masked as "sk-ab****wxyz": neither the key nor its masked form may reach a message.
 _MASKED_KEY = re.compile(r"[A-Za-z0-9_\-]{2,}\*{3,}[A-Za-z0-9_\-]*")
@@ -203,3 +205,35 @@ def checked(provider: str, completion: Completion) -> Completion:
         raise MalformedToolCall(f"{provider}: {broken.error}", completion=completion)
     return completion
 
+
+
+# -- streamed replies ---------------------------------------------------------------------------
+
+async def accumulate(events: AsyncIterable[dict[str, Any]], accumulator: StreamAccumulator, started: float) -> float | None:
+    """Feed a stream's events to ``accumulator``; the seconds from ``started`` (a ``perf_counter``
+    reading) to the first event carrying content: the reply's ``ttft_s`` (None when none did)."""
+    ttft_s: float | None = None
+    async for event in events:
+        if accumulator.add(event) and ttft_s is None:
+            ttft_s = time.perf_counter() - started
+    return ttft_s
+
+
+@contextlib.contextmanager
+def stream_failures(provider: str, api_key: str) -> Iterator[None]:
+    """What can end a stream besides its SDK's own errors, as the plain request's errors: an error
+    event (its status), a transport failure or a stall past the timeout mid-stream."""
+    try:
+        yield
+    except StreamError as exc:
+        raise status_error(provider, exc.status, redact(str(exc), api_key), code=exc.code) from None
+    except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+        raise transport_error(provider, exc, sdk_says_timeout=False) from None
+
+
+def streamed_reply(provider: str, accumulator: StreamAccumulator) -> dict[str, Any]:
+    """The reply body the events built; a stream that ended before its finish is a dropped connection."""
+    try:
+        return accumulator.reply()
+    except IncompleteStream as exc:
+        raise ConnectionFailed(f"{provider}: the stream ended early ({exc})") from None
