@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.cli_errors import reported
-from analysis.compare import Comparisons, compare, verdicts
+from analysis.compare import Comparisons, compare, model_label, verdicts
 from analysis.load import load_runs
 from analysis.render import markdown_table
 from analysis.terminal import output_console, print_comparisons, print_tool_validity
@@ -39,6 +39,16 @@ def write_comparisons(comparisons: Comparisons, out_dir: Path, validity: pl.Data
     return written
 
 
+def _chosen(validity: pl.DataFrame, models: list[str] | None) -> pl.DataFrame:
+    """The rows of the models ``--models`` names, matched as ``select_models`` matches them (a
+    label, or every label of a model_id); all rows without ``--models``."""
+    if not models:
+        return validity
+    label = model_label()
+    after_run = label.str.splitn("/", 2).struct.field("field_1").fill_null(label)
+    return validity.filter(label.is_in(models) | after_run.is_in(models))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="compare", description="Paired comparisons of the models of one or more run directories."
@@ -61,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     def run() -> tuple[Comparisons, pl.DataFrame, list[Path]]:
         data = load_runs(args.run_dirs, scores=args.scores).collect()
         comparisons = compare(data, models=args.models, n_boot=args.bootstrap, seed=args.seed)
-        # every model of the runs, --models or not: one row each, beside its other runs
-        validity = validity_shares(kind_counts(data.runs, keys=["run", "model_id", "strategy"]))
+        validity = _chosen(validity_shares(kind_counts(data.runs, keys=["run", "model_id", "strategy"])), args.models)
         out_dir = args.out if args.out is not None else args.run_dirs[0] / "report"
         return comparisons, validity, write_comparisons(comparisons, out_dir, validity)
 

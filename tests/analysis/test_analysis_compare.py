@@ -239,3 +239,15 @@ def test_compare_shows_tool_call_validity_side_by_side(tmp_path, capsys):
     assert (table["day-2"]["tool_calls"], table["day-2"]["unknown_tool_share"]) == (240, 0.25)
     out = capsys.readouterr().out
     assert "Tool-call validity" in out and "25.0%" in out
+
+
+def test_the_validity_table_keeps_to_the_models_asked_for(tmp_path):
+    good = [{"name": "type_letter", "arguments": "{}", "result": "OK", "error": None, "kind": "ok"}]
+    first = write_run(tmp_path, "day-1", episodes=[*_typewriter_episodes("a", oracle, tool_calls=good),
+                                                    *_typewriter_episodes("b", oracle, tool_calls=good),
+                                                    *_typewriter_episodes("c", oracle, tool_calls=good)])
+    second = _typewriter_run(tmp_path, "day-2", "a", oracle, tool_calls=good)
+    assert main([str(first), str(second), "--models", "a", "b", "--out", str(tmp_path / "out")]) == 0
+    table = pl.read_csv(tmp_path / "out" / "tool_validity_by_run.csv")
+    assert sorted(zip(table["run"], table["model_id"], strict=True)) == [("day-1", "a"), ("day-1", "b"),
+                                                                        ("day-2", "a")]
