@@ -183,6 +183,12 @@ def _labelled(episodes: pl.LazyFrame, scored: pl.LazyFrame | None) -> pl.DataFra
     )
 
 
+def names(name: str, label: str) -> bool:
+    """Whether a name given with ``--models`` picks a model label: the label itself, or the model_id
+    of a ``run/model_id`` label (every run's copy of that model)."""
+    return label == name or label.split("/", 1)[-1] == name
+
+
 def select_models(available: Sequence[str], requested: Sequence[str] | None) -> list[str]:
     """The models to compare, in the order asked: a name matches a label or every label of a model_id.
 
@@ -192,7 +198,7 @@ def select_models(available: Sequence[str], requested: Sequence[str] | None) -> 
         return sorted(available)
     chosen: list[str] = []
     for name in requested:
-        matches = [label for label in sorted(available) if label == name or label.split("/", 1)[-1] == name]
+        matches = [label for label in sorted(available) if names(name, label)]
         if not matches:
             listed = ", ".join(sorted(available)) or "none"
             raise AnalysisError(f"unknown model '{name}' (models with scored episodes: {listed})")

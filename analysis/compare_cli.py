@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis.cli_errors import reported
-from analysis.compare import Comparisons, compare, model_label, verdicts
+from analysis.compare import Comparisons, compare, model_label, names, verdicts
 from analysis.load import load_runs
 from analysis.render import markdown_table
 from analysis.terminal import output_console, print_comparisons, print_tool_validity
@@ -42,11 +42,10 @@ def write_comparisons(comparisons: Comparisons, out_dir: Path, validity: pl.Data
 def _chosen(validity: pl.DataFrame, models: list[str] | None) -> pl.DataFrame:
     """The rows of the models ``--models`` names, matched as ``select_models`` matches them (a
     label, or every label of a model_id); all rows without ``--models``."""
-    if not models:
+    if not models or validity.is_empty():
         return validity
-    label = model_label()
-    after_run = label.str.splitn("/", 2).struct.field("field_1").fill_null(label)
-    return validity.filter(label.is_in(models) | after_run.is_in(models))
+    labels = validity.select(model_label())["model"]
+    return validity.filter(pl.Series([any(names(name, label) for name in models) for label in labels]))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -71,9 +71,7 @@ def _write_tables(tables: Tables, out_dir: Path) -> None:
     tables.runs.write_csv(out_dir / "runs.csv")
     (out_dir / "runs.md").write_text("# Runs\n\n" + markdown_table(tables.runs), encoding="utf-8")
     for item in tables.items.values():
-        item.frame.write_csv(out_dir / f"{item.name}.csv")
-        text = f"# {item.title}\n\n{item.about}\n\n{markdown_table(item.frame)}"
-        (out_dir / f"{item.name}.md").write_text(text, encoding="utf-8")
+        _write_report_table(item, out_dir)
 
 
 def _bullets(lines: Sequence[str], css: str) -> str:
@@ -244,7 +242,7 @@ def _validity_section(item: ReportTable) -> Section:
 
 
 def _write_report_table(item: ReportTable, out_dir: Path) -> None:
-    """``<name>.csv`` and ``<name>.md`` of a table computed outside ``compute_tables``."""
+    """``<name>.csv`` and ``<name>.md`` of one table."""
     item.frame.write_csv(out_dir / f"{item.name}.csv")
     (out_dir / f"{item.name}.md").write_text(f"# {item.title}\n\n{item.about}\n\n{markdown_table(item.frame)}",
                                              encoding="utf-8")

@@ -27,11 +27,9 @@ COUNTS = ["tool_calls", "recorded", *FAULTS]
 
 
 def _part_counts(part: pl.DataFrame) -> pl.DataFrame:
+    # every part's tool calls are read as {name, kind}: a part written before ``kind`` reads it as null
     calls = part.select(*KEYS, "tool_calls").explode("tool_calls").filter(pl.col("tool_calls").is_not_null())
-    dtype = calls.schema["tool_calls"]
-    recorded = isinstance(dtype, pl.Struct) and any(field.name == "kind" for field in dtype.fields)
-    kind = pl.col("tool_calls").struct.field("kind") if recorded else pl.lit(None, dtype=pl.String)
-    return calls.with_columns(kind.alias("kind")).group_by(KEYS).agg(
+    return calls.with_columns(pl.col("tool_calls").struct.field("kind")).group_by(KEYS).agg(
         pl.len().cast(pl.Int64).alias("tool_calls"),
         pl.col("kind").is_not_null().sum().cast(pl.Int64).alias("recorded"),
         *[(pl.col("kind") == fault).sum().cast(pl.Int64).alias(fault) for fault in FAULTS],
