@@ -50,6 +50,11 @@ class ToolResult:
         if self.error is not None and self.kind == "ok":
             object.__setattr__(self, "kind", "tool_error")
 
+    @classmethod
+    def failed(cls, error: str, kind: ToolCallKind = "tool_error") -> ToolResult:
+        """A failed call: the model reads ``Error: <error>``."""
+        return cls(f"Error: {error}", error, kind)
+
 
 @dataclass(frozen=True)
 class ToolCallRecord:
@@ -60,14 +65,6 @@ class ToolCallRecord:
     content: str = ""
     error: str | None = None
     kind: ToolCallKind = "ok"
-
-
-class _Refused(ToolError):
-    """A call refused before the tool ran (unknown tool, arguments off the schema), with its kind."""
-
-    def __init__(self, kind: ToolCallKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 class Environment:
@@ -103,28 +100,28 @@ class Environment:
     def call(self, name: str, arguments: Arguments = None) -> ToolResult:
         """Run one tool call, record it, and return what the model should read."""
         arguments = {} if arguments is None else arguments
-        try:
-            definition = self._definitions.get(name) if isinstance(name, str) else None
-            if definition is None:
-                valid = ", ".join(self._definitions)
-                raise _Refused("unknown_tool", f"unknown tool {clip(repr(name))}; valid tools: {valid}")
-            try:
-                checked = definition.validate(arguments)
-            except ToolError as exc:
-                raise _Refused("schema_misfit", str(exc)) from None
-            value = definition.function(self, **checked)
-            result = ToolResult(render(value, precise=self.precise_numbers))
-        except _Refused as exc:
-            result = ToolResult(f"Error: {exc}", str(exc), exc.kind)
-        except ToolError as exc:
-            result = ToolResult(f"Error: {exc}", str(exc), "tool_error")
-        except Exception as exc:  # a tool that fails unexpectedly: the model reads what, not only the message
-            # (a bare KeyError's text is just the key, "'ALICE'"); the episode goes on, as after a ToolError
-            error = f"{type(exc).__name__}: {exc}"
-            result = ToolResult(f"Error: {error}", error, "tool_error")
+        definition = self._definitions.get(name) if isinstance(name, str) else None
+        if definition is None:
+            valid = ", ".join(self._definitions)
+            result = ToolResult.failed(f"unknown tool {clip(repr(name))}; valid tools: {valid}", "unknown_tool")
+        else:
+            result = self._run(definition, arguments)
         recorded = dict(arguments) if isinstance(arguments, Mapping) else {}
         self.calls.append(ToolCallRecord(str(name), recorded, result.content, result.error, result.kind))
         return result
+
+    def _run(self, definition: ToolDefinition, arguments: Arguments) -> ToolResult:
+        """A call of an offered tool: its arguments checked against the schema, then the tool run."""
+        kind: ToolCallKind = "schema_misfit"  # a ToolError before the arguments pass is the schema's
+        try:
+            checked = definition.validate(arguments)
+            kind = "tool_error"
+            return ToolResult(render(definition.function(self, **checked), precise=self.precise_numbers))
+        except ToolError as exc:
+            return ToolResult.failed(str(exc), kind)
+        except Exception as exc:  # a tool that fails unexpectedly: the model reads what, not only the message
+            # (a bare KeyError's text is just the key, "'ALICE'"); the episode goes on, as after a ToolError
+            return ToolResult.failed(f"{type(exc).__name__}: {exc}")
 
 
 def render(value: Any, *, precise: bool = False) -> str:

@@ -30,7 +30,7 @@ from mcp import Client, MCPError, StdioServerParameters, stdio_client
 from mcp_types import CONNECTION_CLOSED, INVALID_PARAMS, REQUEST_TIMEOUT
 
 from orchestrator.mcp_tools.spec import McpServer
-from tasks.environment import Arguments, EnvironmentFailure, Tool, ToolCallKind, ToolCallRecord, ToolResult
+from tasks.environment import Arguments, EnvironmentFailure, Tool, ToolCallRecord, ToolResult
 from tasks.task import ExpectedCall
 from tasks.tooling import clip
 
@@ -185,10 +185,10 @@ class McpSession:
         arguments = {} if arguments is None else arguments
         offered = {t.name: t for t in self.tools}
         if not isinstance(name, str) or name not in offered:
-            result = _refused(f"unknown tool {clip(repr(name))}; valid tools: {', '.join(sorted(offered))}",
+            result = ToolResult.failed(f"unknown tool {clip(repr(name))}; valid tools: {', '.join(sorted(offered))}",
                               "unknown_tool")
         elif not isinstance(arguments, Mapping):
-            result = _refused(f"{name}: arguments must be a JSON object, got {clip(repr(arguments))}",
+            result = ToolResult.failed(f"{name}: arguments must be a JSON object, got {clip(repr(arguments))}",
                               "schema_misfit")
         else:
             result = await self._call(name, dict(arguments), "tool call")
@@ -225,12 +225,12 @@ class McpSession:
                 raise EnvironmentFailure(f"MCP server {self.spec.where} failed during the {purpose} {name}: "
                                          f"{exc.message}{self._stderr_tail()}") from None
             # a protocol-level refusal of this call: invalid params is the schema's
-            return _refused(f"{name}: {exc.message}", "schema_misfit" if exc.code == INVALID_PARAMS else "tool_error")
+            return ToolResult.failed(f"{name}: {exc.message}", "schema_misfit" if exc.code == INVALID_PARAMS else "tool_error")
         except Exception as exc:
             raise EnvironmentFailure(f"MCP server {self.spec.where} failed during the {purpose} {name}: "
                                      f"{_describe(exc)}{self._stderr_tail()}") from None
         text = render_content(answer.content, answer.structured_content)
-        return ToolResult(f"Error: {text}", text) if answer.is_error else ToolResult(text)
+        return ToolResult.failed(text) if answer.is_error else ToolResult(text)
 
     async def _close(self) -> None:
         try:
@@ -272,10 +272,6 @@ def render_content(content: Sequence[Any], structured: Any = None) -> str:
     if structured is not None:
         return json.dumps(structured, ensure_ascii=False, sort_keys=True)
     return "\n".join(f"[{getattr(block, 'type', 'content')}]" for block in content)
-
-
-def _refused(message: str, kind: ToolCallKind) -> ToolResult:
-    return ToolResult(f"Error: {message}", message, kind)
 
 
 def _fits(schema: dict[str, Any], arguments: Mapping[str, Any]) -> bool:
