@@ -78,13 +78,16 @@ def measure_one(config_path: Path, limit: int, result_path: Path) -> None:
     from orchestrator.sweep import run_sweep
 
     marks: dict[str, int] = {}
-    print_sweep_summary = sweep_module.print_sweep_summary
+    finish = sweep_module._finish
 
-    def summary_after_mark(*args, **kwargs):  # the driver's peak before the summary reads the table
+    # the driver's peak once the sweep proper is over, before the closing summary loads polars
+    # and reads the table back (the summary is imported there, so patching its module would
+    # load polars here, before the sweep)
+    def finish_after_mark(*args, **kwargs):
         marks["before_summary"] = memory_kib()["peak_rss_kib"]
-        print_sweep_summary(*args, **kwargs)
+        return finish(*args, **kwargs)
 
-    sweep_module.print_sweep_summary = summary_after_mark
+    sweep_module._finish = finish_after_mark
     config = load_config(config_path)
     with RaySession():
         sampler = Sampler(config.name, config.ray.runners)

@@ -38,7 +38,6 @@ from orchestrator.plan import EpisodeSpec, build_plan, pending
 from orchestrator.progress import SweepProgress
 from orchestrator.raylocal import RaySession
 from orchestrator.rundir import RunDir, RunStatus, done_episode_ids, failed_attempts
-from orchestrator.summary import failed_count, print_sweep_summary
 from orchestrator.task_sources import runtime_env as task_runtime_env
 from orchestrator.writer import PartWriter
 from providers.keys import mask_keys
@@ -169,6 +168,7 @@ def _close_cache(cache: ResponseStore, config: SweepConfig, console: Console) ->
 def _finish(config: SweepConfig, run_dir: RunDir, end: SweepEnd, *, recorded: int, planned: int,
             budget: BudgetGuard | None, resume: str, console: Console) -> int:
     """The run's status in its manifest, the closing summary, and the exit code."""
+    from orchestrator.summary import print_sweep_summary  # polars loads once the sweep is over
     if end == "interrupted":
         run_dir.finish("interrupted", {"episodes": recorded})
         console.print(mask_keys(f"interrupted: {recorded}/{planned} episodes recorded in {run_dir.path}\n"
@@ -194,6 +194,8 @@ def _finish(config: SweepConfig, run_dir: RunDir, end: SweepEnd, *, recorded: in
 def _closing(config: SweepConfig, run_dir: RunDir, *, planned: int, retry: str, console: Console) -> int:
     """The closing summary of a sweep whose every planned episode is recorded, and its exit code:
     EXIT_OK, or with ``fail_on`` EXIT_FAILED_EPISODES when more episodes failed than it allows."""
+    # polars loads once the sweep is over
+    from orchestrator.summary import failed_count, print_sweep_summary
     print_sweep_summary(run_dir.path, console, retry=retry)
     if config.fail_on is None or not planned:
         return EXIT_OK

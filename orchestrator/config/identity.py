@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 from orchestrator.config.schema import SweepConfig
-from providers.simulator.batch_store import BatchConfig
-from providers.simulator.config import DEFAULT_TTFT_SHARE
+from providers.simulator.config import DEFAULT_TTFT_SHARE, BatchConfig
 from tasks.variants import DEFAULT_DATASET, DEFAULT_SCORING
 
 

@@ -41,8 +41,7 @@ from providers.gate.config import GateConfig
 from providers.gate.defaults import default_gate
 from providers.keys import key_env_name
 from providers.registry import ApiFormat, ProviderName
-from providers.simulator.batch_store import BatchConfig
-from providers.simulator.config import POLICY_NAMES, FaultConfig, LatencyConfig, NoiseConfig
+from providers.simulator.config import POLICY_NAMES, BatchConfig, FaultConfig, LatencyConfig, NoiseConfig
 from providers.types import Reasoning
 from tasks.plugins import TaskSource
 from tasks.variants import DEFAULT_DATASET, DEFAULT_SCORING
@@ -410,7 +409,7 @@ class RayConfig(_Strict):
 
 class SimulatorSettings(_Strict):
     """``simulator:``: the seed of its policies and faults; ``batch``: how its batch API behaves
-    (``providers.simulator.batch_store.BatchConfig``: processing time, failures, expiry); ``url``:
+    (``providers.simulator.config.BatchConfig``: processing time, failures, expiry); ``url``:
     a simulator already running (``python -m providers.simulator``) to use instead of starting one,
     one that outlives the sweep as a provider's API does (its profiles, seed and batch settings are
     its own command line's)."""

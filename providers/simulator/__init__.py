@@ -11,6 +11,8 @@ drawn, or answers with the next turn of its ``policies`` (which read the ``conve
 ``__main__`` is the command line.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from providers.simulator.config import (
     POLICY_NAMES,
     FaultConfig,
@@ -22,9 +24,25 @@ from providers.simulator.config import (
     profiles_from_json,
     profiles_to_json,
 )
-from providers.simulator.exchange import INVALID_KEY
-from providers.simulator.process import SimulatorProcess
-from providers.simulator.server import SimulatorServer
+
+if TYPE_CHECKING:
+    from providers.simulator.exchange import INVALID_KEY
+    from providers.simulator.process import SimulatorProcess
+    from providers.simulator.server import SimulatorServer
+
+# The server's parts load on first use (PEP 562): the sweep's config imports ``config`` from this
+# package, and the driver's path to starting Ray must not pay for aiohttp, which only the
+# simulator's own process (and the in-process server of the tests) needs.
+_LAZY = {"INVALID_KEY": "exchange", "SimulatorProcess": "process", "SimulatorServer": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"providers.simulator.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'providers.simulator' has no attribute {name!r}")
+
 
 __all__ = [
     "INVALID_KEY",

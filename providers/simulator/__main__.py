@@ -12,8 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from providers.simulator.batch_store import BatchConfig
-from providers.simulator.config import ModelProfile, profiles_from_json
+from providers.simulator.config import BatchConfig, ModelProfile, profiles_from_json
 from providers.simulator.server import SimulatorServer, require_loopback
 
 PARENT_POLL_S = 0.5

@@ -26,28 +26,14 @@ from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat
+
+from providers.simulator.config import BatchConfig
 
 ResultKind = Literal["succeeded", "errored", "expired", "canceled"]
 # A request that does not answer within this long is recorded as a gateway timeout (a hang fault).
 REQUEST_TIMEOUT_S = 30.0
 # The message of the error a request drawn by ``failure_rate`` comes back with.
 FAILED_MESSAGE = "The server had an error while processing this request."
-
-
-class BatchConfig(BaseModel):
-    """How the simulator runs batches. ``processing_s``: simulated seconds from submission until
-    the last request is answered (the batch ends then). ``failure_rate``: the share of requests
-    that come back as a server error (drawn per request from ``seed``). ``expire_after_s``: the
-    batch expires this long after submission (None: the API's own window, never reached here);
-    requests not yet answered by then come back expired."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    processing_s: NonNegativeFloat = 0.0
-    failure_rate: float = Field(0.0, ge=0.0, le=1.0)
-    expire_after_s: PositiveFloat | None = None
-    seed: int = 0
 
 
 @dataclass

@@ -7,7 +7,8 @@ from aiohttp import web
 from providers.simulator.batch_anthropic import AnthropicBatches
 from providers.simulator.batch_google import GoogleBatches
 from providers.simulator.batch_openai import OpenAIBatches
-from providers.simulator.batch_store import BatchConfig, BatchStore
+from providers.simulator.batch_store import BatchStore
+from providers.simulator.config import BatchConfig
 
 
 def add_batch_routes(app: web.Application, config: BatchConfig | None = None) -> BatchStore:

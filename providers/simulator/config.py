@@ -125,3 +125,18 @@ def profiles_from_json(text: str | bytes) -> dict[str, ModelProfile]:
 
 def profiles_to_json(profiles: dict[str, ModelProfile]) -> str:
     return _PROFILES.dump_json(profiles).decode()
+
+
+class BatchConfig(BaseModel):
+    """How the simulator runs batches. ``processing_s``: simulated seconds from submission until
+    the last request is answered (the batch ends then). ``failure_rate``: the share of requests
+    that come back as a server error (drawn per request from ``seed``). ``expire_after_s``: the
+    batch expires this long after submission (None: the API's own window, never reached here);
+    requests not yet answered by then come back expired."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    processing_s: NonNegativeFloat = 0.0
+    failure_rate: float = Field(0.0, ge=0.0, le=1.0)
+    expire_after_s: PositiveFloat | None = None
+    seed: int = 0

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers.simulator.config import NoiseConfig
 from providers.simulator.conversation import (
@@ -24,9 +24,11 @@ from providers.simulator.conversation import (
     past_calls,
     script_progress,
 )
-from providers.simulator.exchange import ToolChoice
 from providers.simulator.perturb import perturb_answer, perturb_value, random_arguments
 from providers.types import Message, ToolSpec
+
+if TYPE_CHECKING:  # the server's side; the budget's estimate reads this module without it
+    from providers.simulator.exchange import ToolChoice
 
 SINGLE_CALL_LIMIT = 2
 RANDOM_MAX_CALLS = 4

@@ -14,8 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from providers.simulator.batch_store import BatchConfig
-from providers.simulator.config import ModelProfile, profiles_to_json
+from providers.simulator.config import BatchConfig, ModelProfile, profiles_to_json
 from providers.simulator.urls import SimulatorUrls
 
 STARTUP_TIMEOUT_S = 20.0

@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from providers.simulator import impersonation
-from providers.simulator.batch_store import BatchConfig, BatchStore
+from providers.simulator.batch_store import BatchStore
 from providers.simulator.batches import add_batch_routes
-from providers.simulator.config import ModelProfile
+from providers.simulator.config import BatchConfig, ModelProfile
 from providers.simulator.exchange import Simulation, serve
 from providers.simulator.replies import policy_reply
 from providers.simulator.routes_anthropic import AnthropicFormat

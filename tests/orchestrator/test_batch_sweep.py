@@ -70,7 +70,7 @@ def test_each_batch_protocol_runs_every_task_at_half_the_online_cost(tmp_path):
 def test_a_driver_killed_while_batches_are_pending_resumes_without_paying_twice(tmp_path):
     from orchestrator.endpoints import simulator_profiles
     from providers.simulator import SimulatorProcess
-    from providers.simulator.batch_store import BatchConfig
+    from providers.simulator.config import BatchConfig
     from tests.orchestrator.test_chaos import assert_exactly_the_plan, kill_session, start_sweep
 
     # the simulator stands for the provider's API: it outlives the killed sweep, as OpenAI's would

@@ -122,11 +122,23 @@ def test_the_cli_imports_lightly_and_validate_loads_neither_ray_nor_polars(tmp_p
     path.write_text(VALID)
     code = ("import sys; from orchestrator.cli import main; light = 'pydantic' not in sys.modules; "
             "rc = main(['validate', sys.argv[1]]); "
-            "print(rc, light, sorted(m for m in ('ray', 'polars', 'openai', 'anthropic') if m in sys.modules))")
+            "print(rc, light, sorted(m for m in ('ray', 'polars', 'openai', 'anthropic', 'aiohttp') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=cli_env(),
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "0 True []"
+
+
+def test_a_sweep_loads_no_client_library_or_polars_before_ray_starts():
+    """What the driver imports before it starts Ray delays the first model call: the sweep module
+    and the simulator's process handle load none of the SDKs, aiohttp (the simulator's own process
+    loads it) or polars (the closing summary loads it)."""
+    code = ("import sys; import orchestrator.sweep; from providers.simulator import SimulatorProcess; "
+            "print(sorted(m for m in ('ray', 'polars', 'openai', 'anthropic', 'aiohttp', 'google.genai') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
 
 
 def test_sweep_passes_its_options_on(fake_sweep, tmp_path):

@@ -13,7 +13,7 @@ from providers.batch.anthropic import AnthropicBatchClient
 from providers.batch.types import CallFailure
 from providers.errors import BadRequest
 from providers.simulator import SimulatorServer
-from providers.simulator.batch_store import BatchConfig
+from providers.simulator.config import BatchConfig
 from providers.types import Completion
 from tests.providers.batch_support import batch_counts, scripted, wait_ended
 

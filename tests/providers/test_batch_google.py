@@ -14,7 +14,7 @@ from providers.batch.google import GoogleBatchClient
 from providers.batch.types import CallFailure
 from providers.google_provider import GoogleProvider
 from providers.simulator import SimulatorServer
-from providers.simulator.batch_store import BatchConfig
+from providers.simulator.config import BatchConfig
 from providers.types import Completion
 from tests.providers.batch_support import batch_counts, scripted, wait_ended
 

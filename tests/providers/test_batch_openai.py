@@ -12,7 +12,7 @@ from providers.batch.openai import OpenAIBatchClient, input_file
 from providers.batch.types import CallFailure
 from providers.openai_provider import OpenAIProvider
 from providers.simulator import SimulatorServer
-from providers.simulator.batch_store import BatchConfig
+from providers.simulator.config import BatchConfig
 from providers.types import Completion
 from tests.providers.batch_support import batch_counts, scripted, wait_ended
 
