@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -20,10 +21,29 @@ from providers.gate.config import GateConfig
 # as tasks on its event loop and are not bounded by this.
 ACTOR_CONCURRENCY = 16
 CLOSE_TIMEOUT_S = 10
+# A runner collects its youngest generation once 50,000 more container objects are allocated than
+# freed (CPython: 700), the middle one every 20 of those passes (10), a full pass every 100 (10).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+class RunnerActor(EpisodeRunner):
+    """An ``EpisodeRunner`` alone in its Ray worker process, which tunes that process's garbage
+    collector once built: what start-up made (modules, the config, the SDK clients) is frozen out
+    of every later collection, and collections come rarer. A runner at hundreds of calls a second
+    allocates containers fast, nearly all freed by reference counting, yet with CPython's default
+    thresholds its collector ran about 20 times a second, and each full pass held the event loop,
+    and every call in flight, ~75 ms (benchmarks/README.md, "Garbage collection"). Only actors do
+    this: a runner built in-process (the tests) leaves its process's collector alone."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
 
 
 class RayRunnerPool:
-    """Starts ``EpisodeRunner`` actors named ``toolsweep/<run>/<runner>``, placed round-robin over
+    """Starts ``RunnerActor`` actors named ``toolsweep/<run>/<runner>``, placed round-robin over
     the live nodes.
 
     Runners reserve no CPU, and for such actors Ray's SPREAD is only a hint: placement is by node
@@ -41,7 +61,7 @@ class RayRunnerPool:
         self._simulator_url = simulator_url
         self._simulator_node = ray.get_runtime_context().get_node_id() if simulator_url else None
         self.simulator_stats: list[dict[str, Any]] = []
-        self._actor_cls = ray.remote(EpisodeRunner)
+        self._actor_cls = ray.remote(RunnerActor)
         # ray.nodes carries no annotations
         self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))  # type: ignore[no-untyped-call]
         self._started = 0
