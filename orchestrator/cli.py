@@ -212,7 +212,9 @@ def _check_references(config: SweepConfig, selected: dict[str, list[str]], *, st
         for finding in check_references(task, [e for e in task.examples if e.id in wanted]):
             level = "error" if strict else finding.level
             failed |= level == "error"
-            print(f"{level}: {located(config, ('tasks', i, key), str(finding))}", file=sys.stderr)
+            # the dataset's line when the example came from a file, else the sweep's task entry
+            where = str(finding) if finding.source else located(config, ("tasks", i, key), str(finding))
+            print(f"{level}: {where}", file=sys.stderr)
     return not failed
 
 

@@ -37,9 +37,11 @@ class Finding:
     task: str
     example_id: str
     message: str
+    source: str | None = None  # the example's ``file:line`` in its dataset, when it was read from one
 
     def __str__(self) -> str:
-        return f"task {self.task!r}: example {self.example_id!r}: {self.message}"
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}task {self.task!r}: example {self.example_id!r}: {self.message}"
 
 
 def check_references(task: Task, examples: Iterable[Example]) -> list[Finding]:
@@ -61,7 +63,7 @@ async def _check_all(task: Task, examples: Sequence[Example]) -> list[Finding]:
 async def check_example(task: Task, example: Example) -> list[Finding]:
     """The findings of one example (none when its steps run and its reference is grounded)."""
     def finding(level: Level, message: str) -> Finding:
-        return Finding(level, task.name, example.id, message)
+        return Finding(level, task.name, example.id, message, task.example_sources.get(example.id))
 
     outputs: list[str] = []
     try:

@@ -224,7 +224,7 @@ def _build_declared(name: str, declared: dict[str, Any], dataset: str, scoring: 
     task = Task(name=name, instructions=declared["instructions"], examples=tuple(examples),
                 make_environment=declared["environment"], answer_matcher=declared["answer_matcher"],
                 state_matcher=declared["state_matcher"], step_rules=declared["step_rules"],
-                dataset=dataset, scoring=scoring)
+                dataset=dataset, scoring=scoring, example_sources=seen)
     check_task(task, locations=seen)
     return task
 

@@ -6,7 +6,7 @@ frozen dataclasses, and argument dicts that callers must not modify.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +75,9 @@ class Task:
     scoring: str = DEFAULT_SCORING
     state_matcher: StateMatcher | None = None
     open_session: SessionOpener | None = None
+    # where each example was read (``file:line``, by example id), for messages that point at the
+    # dataset; empty for examples built in code
+    example_sources: Mapping[str, str] = field(default_factory=dict, repr=False)
     _by_id: dict[str, Example] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -47,10 +47,10 @@ def load_mcp_plugin(name: str, spec: McpServer) -> TaskPlugin:
              "answers": spec.answers, "instructions": spec.instructions}
 
     def build(dataset_name: str, scoring: str) -> Task:
-        examples, setups, _ = read_dataset(spec)
+        examples, setups, where = read_dataset(spec)
         return Task(name=name, instructions=spec.instructions, examples=examples,
                     answer_matcher=_MATCHERS[spec.answers], dataset=dataset_name, scoring=scoring,
-                    open_session=partial(_open_session, spec, setups))
+                    open_session=partial(_open_session, spec, setups), example_sources=where)
 
     return TaskPlugin(name, (DEFAULT_DATASET,), build, tuple(files), Path(spec.cwd) if spec.cwd else None,
                       extra=extra, verify=partial(verify, spec))

@@ -55,8 +55,9 @@ def test_a_reference_no_tool_output_holds_is_a_warning_and_an_error_when_strict(
     path = _bank(tmp_path, _row("right", "100"), _row("wrong", "999"), _row("worked-out", "200", computed=True))
     assert main(["validate", str(path)]) == EXIT_OK
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"warning: {path}:")
-    assert "example 'wrong'" in lines[0] and "'999'" in lines[0]
+    # the finding points at the example's line in the dataset, not at the sweep file
+    assert len(lines) == 1 and lines[0].startswith(f"warning: {tmp_path / 'bank.jsonl'}:2: task 'bank': example 'wrong'")
+    assert "'999'" in lines[0]
     assert main(["validate", "--strict", str(path)]) == EXIT_USAGE
     assert "error:" in capsys.readouterr().err
 
@@ -65,8 +66,8 @@ def test_an_expected_step_the_tool_refuses_is_an_error_naming_the_example(tmp_pa
     path = _bank(tmp_path, _row("right", "100"), _row("no-such-account", "100", name="bob"))
     assert main(["validate", str(path)]) == EXIT_USAGE
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {path}:")
-    assert "example 'no-such-account'" in lines[0] and "step 0 (balance) fails" in lines[0] and "no account" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {tmp_path / 'bank.jsonl'}:2: task 'bank': example 'no-such-account'")
+    assert "step 0 (balance) fails" in lines[0] and "no account" in lines[0]
 
 
 def test_an_mcp_server_whose_calls_fail_is_an_error_for_each_example_it_breaks(tmp_path, capsys):
@@ -79,7 +80,7 @@ def test_an_mcp_server_whose_calls_fail_is_an_error_for_each_example_it_breaks(t
         "start_timeout_s": 60}}], models=[{"id": "oracle", "provider": "simulated", "model": "oracle"}])
     assert main(["validate", str(path)]) == EXIT_USAGE
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and "example 'notes-16'" in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith(f"error: {tmp_path / 'two.jsonl'}:2: task 'notes': example 'notes-16'"), lines
     assert "failed during the tool call list_notes" in lines[0]
 
 
