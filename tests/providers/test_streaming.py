@@ -264,3 +264,47 @@ async def test_a_stream_that_stalls_after_its_first_event_is_a_timeout_not_a_han
     finally:
         released.set()
         await runner.cleanup()
+
+
+async def test_a_responses_stream_ending_in_response_failed_is_a_retryable_server_error():
+    """The Responses API ends a stream whose generation failed with ``response.failed``, its
+    ``response.error`` saying why (event shape: the API reference's ResponseFailedEvent): the
+    adapter raises what a plain request answered with a 500 raises, the server's message kept."""
+    import json
+
+    from aiohttp import web
+
+    from providers.openai_responses_provider import OpenAIResponsesProvider
+
+    def event(kind: str, sequence: int, **fields: Any) -> bytes:
+        body = {"type": kind, "sequence_number": sequence, **fields}
+        return f"event: {kind}\ndata: {json.dumps(body)}\n\n".encode()
+
+    response = {"id": "resp_1", "object": "response", "created_at": 1, "model": "m", "output": [],
+                "status": "in_progress", "error": None}
+    failed = {**response, "status": "failed",
+              "error": {"code": "server_error", "message": "The model failed to generate a response."}}
+
+    async def fail(request: web.Request) -> web.StreamResponse:
+        reply = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await reply.prepare(request)
+        await reply.write(event("response.created", 0, response=response))
+        await reply.write(event("response.failed", 1, response=failed))
+        await reply.write_eof()
+        return reply
+
+    app = web.Application()
+    app.router.add_post("/v1/responses", fail)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    provider = OpenAIResponsesProvider(api_key="k", base_url=f"http://127.0.0.1:{runner.addresses[0][1]}/v1",
+                                       stream=True, timeout_s=5.0)
+    try:
+        with pytest.raises(ProviderError) as raised:
+            await provider.complete(CompletionRequest(model="m", messages=(Message("user", "hi"),), timeout_s=5.0))
+    finally:
+        await provider.aclose()
+        await runner.cleanup()
+    assert type(raised.value) is ServerError and raised.value.retryable and raised.value.status == 500
+    assert "The model failed to generate a response." in str(raised.value)
