@@ -21,25 +21,22 @@ from providers.gate.config import GateConfig
 # as tasks on its event loop and are not bounded by this.
 ACTOR_CONCURRENCY = 16
 CLOSE_TIMEOUT_S = 10
-# A runner collects its youngest generation once 50,000 more container objects are allocated than
-# freed (CPython: 700), the middle one every 20 of those passes (10), a full pass every 100 (10).
-GC_THRESHOLDS = (50_000, 20, 100)
 
 
 class RunnerActor(EpisodeRunner):
-    """An ``EpisodeRunner`` alone in its Ray worker process, which tunes that process's garbage
-    collector once built: what start-up made (modules, the config, the SDK clients) is frozen out
-    of every later collection, and collections come rarer. A runner at hundreds of calls a second
-    allocates containers fast, nearly all freed by reference counting, yet with CPython's default
-    thresholds its collector ran about 20 times a second, and each full pass held the event loop,
-    and every call in flight, ~75 ms (benchmarks/README.md, "Garbage collection"). Only actors do
-    this: a runner built in-process (the tests) leaves its process's collector alone."""
+    """An ``EpisodeRunner`` alone in its Ray worker process, which freezes what start-up made
+    (modules, the config, the SDK clients) out of that process's garbage collector once built. A
+    full collection walks every tracked object and holds the event loop, and every call in
+    flight, meanwhile: frozen, start-up's objects are never walked again, and a full pass went
+    from ~75 ms to ~27 ms at 800 calls/s (benchmarks/README.md, "Garbage collection"). How often
+    the collector runs is left as CPython sets it: rarer passes were measured too, and let a
+    runner's cyclic garbage pile up. Only actors do this: a runner built in-process (the tests)
+    leaves its process's collector alone."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        gc.collect()
+        gc.collect()  # start-up's own garbage goes now, not into the frozen set
         gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
 
 
 class RayRunnerPool:
