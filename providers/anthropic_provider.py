@@ -43,6 +43,7 @@ from providers.wire.translate import (
     stream_failures,
     streamed_reply,
     transport_error,
+    unreadable_reply,
 )
 
 NAME = "anthropic"
@@ -104,12 +105,9 @@ class AnthropicProvider:
         except anthropic.APIError as exc:
             raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
-        try:
+        with unreadable_reply(NAME, status=raw.http_response.status_code):
             body = json.loads(raw.http_response.content)
             completion = anthropic_messages.completion_from_wire(body, latency_s=latency_s)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})",
-                              status=raw.http_response.status_code) from None
         return self._finished(body, completion)
 
     async def _complete_streamed(self, request: CompletionRequest) -> Completion:
@@ -126,10 +124,8 @@ class AnthropicProvider:
                 raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
         body = streamed_reply(NAME, accumulator)
-        try:
+        with unreadable_reply(NAME):
             completion = anthropic_messages.completion_from_wire(body, latency_s=latency_s)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return self._finished(body, replace(completion, ttft_s=ttft_s))
 
     @staticmethod

@@ -56,6 +56,7 @@ from providers.wire.translate import (
     stream_failures,
     streamed_reply,
     transport_error,
+    unreadable_reply,
 )
 
 NAME = "google"
@@ -88,10 +89,8 @@ def completion_of(reply: Any, *, latency_s: float = 0.0) -> Completion:
     """A ``generateContent`` reply as a Completion, or the error its finish reason means
     (``google_genai.FINISH_REASONS``): a refusal or a broken call (``MalformedToolCall`` from
     ``checked``) carries the completion, so its billed usage is recorded. Shared with the batch path, so a batched reply reads as an online one."""
-    try:
+    with unreadable_reply(NAME):
         completion = google_genai.completion_from_wire(reply, latency_s=latency_s)
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
     reason = google_genai.blocked(reply)
     if reason is not None:
         raise Refusal(f"{NAME}: the model refused ({reason})", status=200, completion=completion)
@@ -171,10 +170,8 @@ class GoogleProvider:
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
             raise transport_error(NAME, exc, sdk_says_timeout=False) from None
         latency_s = time.perf_counter() - started
-        try:
+        with unreadable_reply(NAME):
             reply = json.loads(response.body or "")
-        except ValueError as exc:
-            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return completion_of(reply, latency_s=latency_s)
 
     async def _complete_streamed(self, request: CompletionRequest, body: dict[str, Any],

@@ -44,6 +44,7 @@ from providers.wire.translate import (
     stream_failures,
     streamed_reply,
     transport_error,
+    unreadable_reply,
 )
 
 NAME = "openai"
@@ -108,10 +109,8 @@ class OpenAIEndpoint:
         except openai.APIError as exc:
             raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
-        try:
+        with unreadable_reply(NAME):
             completion = self._read(json.loads(content), latency_s)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return checked(NAME, completion)
 
     async def _complete_streamed(self, request: CompletionRequest) -> Completion:
@@ -128,10 +127,8 @@ class OpenAIEndpoint:
                 raise self._translate(exc) from None
         latency_s = time.perf_counter() - started
         body = streamed_reply(NAME, accumulator)
-        try:
+        with unreadable_reply(NAME):
             completion = self._read(body, latency_s)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ServerError(f"{NAME}: unreadable reply ({type(exc).__name__})", status=200) from None
         return checked(NAME, replace(completion, ttft_s=ttft_s))
 
     def _translate(self, exc: openai.APIError) -> ProviderError:

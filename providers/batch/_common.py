@@ -8,7 +8,7 @@ from typing import Any
 from providers.batch.types import BatchResult, CallFailure
 from providers.errors import ProviderError, ServerError
 from providers.types import Completion
-from providers.wire.translate import checked, redact, server_error_text, status_error
+from providers.wire.translate import checked, redact, server_error_text, status_error, unreadable_reply
 
 
 def reply_result(provider: str, body: object, parse: Callable[[dict[str, Any]], Completion]) -> BatchResult:
@@ -17,10 +17,8 @@ def reply_result(provider: str, body: object, parse: Callable[[dict[str, Any]], 
     try:
         if not isinstance(body, dict):
             raise ServerError(f"{provider}: unreadable reply (not a JSON object)", status=200)
-        try:
+        with unreadable_reply(provider):
             completion = parse(body)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise ServerError(f"{provider}: unreadable reply ({type(exc).__name__})", status=200) from None
         return checked(provider, completion)
     except ProviderError as exc:
         return CallFailure.of(exc)

@@ -231,6 +231,16 @@ def stream_failures(provider: str, api_key: str) -> Iterator[None]:
         raise transport_error(provider, exc, sdk_says_timeout=False) from None
 
 
+@contextlib.contextmanager
+def unreadable_reply(provider: str, status: int = 200) -> Iterator[None]:
+    """A reply body that does not read as its wire format (bad JSON, a missing or mistyped field)
+    is the server's fault: a retryable ServerError naming what broke, with the reply's status."""
+    try:
+        yield
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ServerError(f"{provider}: unreadable reply ({type(exc).__name__})", status=status) from None
+
+
 def streamed_reply(provider: str, accumulator: StreamAccumulator) -> dict[str, Any]:
     """The reply body the events built; a stream that ended before its finish is a dropped connection."""
     try:
