@@ -225,14 +225,13 @@ def _build_declared(name: str, declared: dict[str, Any], dataset: str, scoring: 
                 make_environment=declared["environment"], answer_matcher=declared["answer_matcher"],
                 state_matcher=declared["state_matcher"], step_rules=declared["step_rules"],
                 dataset=dataset, scoring=scoring, example_sources=seen)
-    check_task(task, locations=seen)
+    check_task(task)
     return task
 
 
-def check_task(task: Task, *, locations: Mapping[str, str] | None = None) -> None:
+def check_task(task: Task) -> None:
     """What a task's data must satisfy before any model sees it; ``PluginError`` at the first
-    problem. ``locations``: example id → ``file:line``, for the message."""
-    locations = locations or {}
+    problem, at the example's ``file:line`` when the task knows it (``Task.example_sources``)."""
     try:
         environment = task.environment()
     except Exception as exc:
@@ -241,7 +240,7 @@ def check_task(task: Task, *, locations: Mapping[str, str] | None = None) -> Non
     if not definitions:
         raise PluginError(f"task {task.name!r}: its environment offers no tools (mark methods with @tool)")
     for example in task.examples:
-        at = locations.get(example.id, f"task {task.name!r}")
+        at = task.example_sources.get(example.id, f"task {task.name!r}")
         for index, step in enumerate(example.expected_steps):
             definition = definitions.get(step.name)
             if definition is None:
